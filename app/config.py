@@ -1,0 +1,84 @@
+"""Configuration: every setting comes from an environment variable with a documented default.
+
+The defaults are the embedded Terminal setup: SQLite under ``instance/``, no Redis, unknown
+chargers enrolled automatically. docs/configuration.md lists every variable.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+
+
+def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
+    value = os.environ.get(name) or default
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in ("1", "true", "yes", "on")
+
+
+def load_config() -> dict:
+    """Read the environment into a Flask config mapping."""
+    instance = Path(os.environ.get("CONSTELLATION_INSTANCE_DIR", INSTANCE_DIR))
+    return {
+        "INSTANCE_DIR": str(instance),
+        "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{instance / 'constellation.db'}"
+        ),
+        # PRAGMA synchronous for SQLite: FULL fsyncs the WAL at each (group) commit, so a reply
+        # is never sent for data a power cut could take away. NORMAL trades that for speed.
+        "SQLITE_SYNCHRONOUS": _choice("SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "OFF")),
+        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # OCPP transport
+        "OCPP_PATH_PREFIX": "/" + os.environ.get("OCPP_PATH_PREFIX", "/ocpp").strip("/"),
+        "OCPP_HEARTBEAT_INTERVAL": _int("OCPP_HEARTBEAT_INTERVAL", 300),
+        "OCPP_CALL_TIMEOUT": _float("OCPP_CALL_TIMEOUT", 30.0),
+        "OCPP_UNKNOWN_CHARGERS": _choice(
+            "OCPP_UNKNOWN_CHARGERS", "accept", ("accept", "pending", "reject")
+        ),
+        "OCPP_UNKNOWN_ID_TAGS": _choice("OCPP_UNKNOWN_ID_TAGS", "reject", ("reject", "accept")),
+        # A charger that sends no Sec-WebSocket-Protocol header speaks this version; empty: refuse.
+        "OCPP_NO_SUBPROTOCOL_VERSION": os.environ.get("OCPP_NO_SUBPROTOCOL_VERSION", "1.6"),
+        "OCPP_MAX_FRAME_BYTES": _int("OCPP_MAX_FRAME_BYTES", 256 * 1024),
+        "OCPP_PING_INTERVAL": _float("OCPP_PING_INTERVAL", 60.0),
+        # 0: a charger that never answers pings stays connected (many don't answer).
+        "OCPP_MAX_MISSED_PONGS": _int("OCPP_MAX_MISSED_PONGS", 0),
+        "MESSAGE_LOG_ENABLED": _bool("MESSAGE_LOG_ENABLED", True),
+        "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
+        # How long a coalesced last-seen time may wait before it is written.
+        "LAST_SEEN_FLUSH_SECONDS": _float("LAST_SEEN_FLUSH_SECONDS", 1.0),
+        # Absolute base for URLs handed to chargers (firmware downloads, diagnostics uploads).
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
+        "FILE_URL_TTL_SECONDS": _int("FILE_URL_TTL_SECONDS", 24 * 3600),
+        "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
+        "SQLALCHEMY_TRACK_MODIFICATIONS": False,
+    }

@@ -1,0 +1,20 @@
+"""The database schema. One module per concern; every table is registered on ``db.metadata``.
+
+Hot-path writes (message log, meter values, status history) go through SQLAlchemy Core on these
+same tables (``Model.__table__``) inside the group-commit writer; everything else uses the ORM.
+"""
+from .base import UTCDateTime, utcnow  # noqa: F401
+from .charger import Charger, Connector, StatusNotification, ConfigurationKey  # noqa: F401
+from .command import Command  # noqa: F401
+from .files import (  # noqa: F401
+    DiagnosticsFile,
+    DiagnosticsRequest,
+    DiagnosticsStatus,
+    FirmwareDeployment,
+    FirmwareFile,
+    FirmwareStatus,
+)
+from .message_log import MessageLog  # noqa: F401
+from .token import IdToken  # noqa: F401
+from .transaction import DataTransfer, MeterValue, Reservation, Transaction  # noqa: F401
+from .user import ApiToken, User  # noqa: F401

@@ -1,0 +1,100 @@
+"""Charging transactions, their meter values, reservations and DataTransfer records."""
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+from .base import UTCDateTime, utcnow
+
+
+class Transaction(db.Model):
+    __tablename__ = "transactions"
+    __table_args__ = (
+        # A retried StartTransaction (same charger, connector, tag, time, meterStart) is one.
+        Index("ix_tx_start_key", "charger_id", "connector_id", "id_tag", "started_at",
+              "meter_start", unique=True),
+        Index("ix_tx_charger_started", "charger_id", "started_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    connector_id: Mapped[int | None] = mapped_column(Integer)
+    id_tag: Mapped[str | None] = mapped_column(String(20))
+    id_tag_status: Mapped[str | None] = mapped_column(String(16))
+    meter_start: Mapped[int | None] = mapped_column(Integer)
+    meter_stop: Mapped[int | None] = mapped_column(Integer)
+    energy_wh: Mapped[float | None] = mapped_column(Float)
+    started_at = mapped_column(UTCDateTime)
+    stopped_at = mapped_column(UTCDateTime)
+    stop_reason: Mapped[str | None] = mapped_column(String(32))
+    stop_id_tag: Mapped[str | None] = mapped_column(String(20))
+    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    # A StopTransaction for a transaction the CSMS never started (-1, or unknown after an
+    # offline replay) is kept as its own record with the id the charger used.
+    unmatched_stop: Mapped[bool] = mapped_column(Boolean, default=False)
+    reported_transaction_id: Mapped[int | None] = mapped_column(Integer)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def state(self) -> str:
+        return "stopped" if self.stopped_at is not None else "active"
+
+
+class MeterValue(db.Model):
+    """One sampled value, normalised (Wh, W, ...) with the raw value and unit kept."""
+
+    __tablename__ = "meter_values"
+    __table_args__ = (
+        Index("ix_meter_values_tx", "transaction_id", "timestamp"),
+        Index("ix_meter_values_charger", "charger_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    transaction_id: Mapped[int | None] = mapped_column(Integer)
+    timestamp = mapped_column(UTCDateTime)
+    measurand: Mapped[str] = mapped_column(String(64))
+    phase: Mapped[str | None] = mapped_column(String(8))
+    unit: Mapped[str | None] = mapped_column(String(16))
+    value: Mapped[float | None] = mapped_column(Float)
+    raw_value: Mapped[str] = mapped_column(String(64))
+    raw_unit: Mapped[str | None] = mapped_column(String(16))
+    context: Mapped[str | None] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(String(16))
+    format: Mapped[str | None] = mapped_column(String(16))
+    # Where it came from: MeterValues or StopTransaction's transactionData.
+    source: Mapped[str] = mapped_column(String(16), default="MeterValues")
+
+
+class Reservation(db.Model):
+    __tablename__ = "reservations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)  # the OCPP reservationId
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    connector_id: Mapped[int] = mapped_column(Integer)
+    id_tag: Mapped[str] = mapped_column(String(20))
+    parent_id_tag: Mapped[str | None] = mapped_column(String(20))
+    expiry_date = mapped_column(UTCDateTime)
+    # requested | Accepted | Faulted | Occupied | Rejected | Unavailable | cancelled | used
+    status: Mapped[str] = mapped_column(String(16), default="requested")
+    command_id: Mapped[int | None] = mapped_column(Integer)
+    transaction_id: Mapped[int | None] = mapped_column(Integer)
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    updated_at = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DataTransfer(db.Model):
+    __tablename__ = "data_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(3))  # in | out
+    vendor_id: Mapped[str] = mapped_column(String(255))
+    message_id: Mapped[str | None] = mapped_column(String(50))
+    data: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str | None] = mapped_column(String(16))
+    response_data: Mapped[str | None] = mapped_column(Text)
+    extra = mapped_column(JSON)
+    created_at = mapped_column(UTCDateTime, default=utcnow)

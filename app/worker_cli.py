@@ -1,0 +1,58 @@
+"""``flask worker`` (an RQ worker inside the app context) and ``flask jobs ping``."""
+from __future__ import annotations
+
+import time
+
+import click
+from flask import Blueprint, current_app
+
+from .jobs import QUEUE_NAME
+
+bp = Blueprint("worker_cli", __name__, cli_group=None)
+
+
+def _redis():
+    from redis import Redis
+
+    url = current_app.config["REDIS_URL"]
+    if not url:
+        raise click.ClickException("REDIS_URL is not set: workers need Redis")
+    return Redis.from_url(url)
+
+
+@bp.cli.command("worker")
+@click.option("--queue", "queues", multiple=True, default=[QUEUE_NAME], show_default=True)
+@click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler for timed jobs.")
+@click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
+def worker(queues: tuple[str, ...], with_scheduler: bool, burst: bool) -> None:
+    """Run an RQ worker for Constellation's queues."""
+    from rq import Worker
+
+    Worker(list(queues), connection=_redis()).work(with_scheduler=with_scheduler, burst=burst)
+
+
+@bp.cli.group("jobs")
+def jobs() -> None:
+    """Background job tools."""
+
+
+@jobs.command("ping")
+@click.option("--timeout", default=20.0, show_default=True, help="Seconds to wait for a worker.")
+def ping(timeout: float) -> None:
+    """Send a job through Redis and wait for a worker to return it."""
+    from rq import Queue
+
+    token = f"pong-{time.time_ns()}"
+    job = Queue(QUEUE_NAME, connection=_redis()).enqueue("app.jobs.echo", token)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job.refresh()
+        if job.get_status() == "finished":
+            if job.return_value() == token:
+                click.echo(f"ok: job {job.id} came back from a worker")
+                return
+            raise click.ClickException(f"job {job.id} returned {job.return_value()!r}")
+        if job.get_status() == "failed":
+            raise click.ClickException(f"job {job.id} failed")
+        time.sleep(0.1)
+    raise click.ClickException(f"no worker answered within {timeout:g} s (job {job.id})")
