@@ -35,7 +35,9 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_sqlite(app, db.engine)
 
     from . import health, worker_cli
+    from .transport import websocket
 
     app.register_blueprint(health.bp)
     app.register_blueprint(worker_cli.bp)
+    websocket.init_app(app)
     return app
