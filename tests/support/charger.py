@@ -110,8 +110,10 @@ class SimCharger:
     def subprotocol(self) -> str | None:
         return self.ws.subprotocol
 
-    def call(self, payload: Any, timeout: float = 15) -> Any:
-        return self._run(self.cp.call(payload), timeout + 5)
+    def call(self, payload: Any, timeout: float = 15, **kwargs: Any) -> Any:
+        """Send a CALL; a CALLERROR reply raises the ocpp package's matching exception."""
+        kwargs.setdefault("suppress", False)
+        return self._run(self.cp.call(payload, **kwargs), timeout + 5)
 
     def boot(self, **kwargs: Any) -> Any:
         fields = {"charge_point_vendor": "Acme", "charge_point_model": "Volt-1", **kwargs}

@@ -82,3 +82,19 @@ class LiveServer:
         self.flask("users", "create", name, "--password", password, "--role", role)
         out = self.flask("users", "token", name).stdout.strip().splitlines()
         return out[-1].strip()
+
+
+def query(srv: LiveServer, sql: str, *params) -> list[tuple]:
+    """Read the server's database from outside, as another process would."""
+    from sqlalchemy import create_engine, text
+
+    url = srv.env.get("DATABASE_URL") or f"sqlite:///{srv.instance_dir}/constellation.db"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            named = {f"p{i}": v for i, v in enumerate(params)}
+            for i in range(len(params)):
+                sql = sql.replace("?", f":p{i}", 1)
+            return [tuple(r) for r in conn.execute(text(sql), named)]
+    finally:
+        engine.dispose()
