@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,9 +66,10 @@ class LiveServer:
             time.sleep(0.1)
         raise RuntimeError("server did not become healthy in 30 s")
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGQUIT) -> None:
+        """Stop the server; SIGQUIT is gunicorn's quick shutdown, SIGKILL a power cut."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
