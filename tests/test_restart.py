@@ -6,7 +6,7 @@ import signal
 from ocpp.v16 import call
 
 from tests.support.charger import SimCharger
-from tests.support.server import LiveServer, query
+from tests.support.server import query
 
 
 def test_kill_and_restart_keeps_the_data(live_server_factory, tmp_path):
