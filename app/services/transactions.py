@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..models import Command, MeterValue, Reservation, Transaction
@@ -76,13 +76,18 @@ def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: in
             return
 
 
+# Built once: on the per-message path, building a statement costs more than running it.
+_SELECT_KNOWN = select(
+    transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at
+).where(transactions.c.id == bindparam("tx_id"),
+        transactions.c.charger_id == bindparam("charger_id"))
+_INSERT_METER_VALUES = insert(meter_values)
+
+
 def _known_transaction(conn: Connection, charger_id: int, tx_id: int | None):
     if tx_id is None:
         return None
-    return conn.execute(
-        select(transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at)
-        .where(transactions.c.id == tx_id, transactions.c.charger_id == charger_id)
-    ).first()
+    return conn.execute(_SELECT_KNOWN, {"tx_id": tx_id, "charger_id": charger_id}).first()
 
 
 def record_meter_values(conn: Connection, charger_id: int, connector_id: int,
@@ -92,7 +97,7 @@ def record_meter_values(conn: Connection, charger_id: int, connector_id: int,
     rows = sampled_rows(entries, charger_id=charger_id, connector_id=connector_id,
                         transaction_id=known.id if known else None, source="MeterValues")
     if rows:
-        conn.execute(insert(meter_values), rows)
+        conn.execute(_INSERT_METER_VALUES, rows)
     return len(rows)
 
 
@@ -125,7 +130,7 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
     rows = sampled_rows(stop.get("transaction_data") or [], charger_id=charger_id,
                         connector_id=0, transaction_id=tx_id, source="StopTransaction")
     if rows:
-        conn.execute(insert(meter_values), rows)
+        conn.execute(_INSERT_METER_VALUES, rows)
     return reply
 
 
