@@ -8,20 +8,10 @@ from sqlalchemy.orm import selectinload
 from ..models import Charger
 from ..services import chargers as charger_service
 from . import bp
+from .args import bool_arg, charger_or_404
 from .auth import can_write
 from .errors import ApiError
 from .util import json_body, paginate
-
-
-def _bool_arg(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    if raw.lower() in ("true", "1", "yes"):
-        return True
-    if raw.lower() in ("false", "0", "no"):
-        return False
-    raise ApiError(400, f"{name} must be true or false, got {raw!r}")
 
 
 def _like_escape(text: str) -> str:
@@ -32,7 +22,7 @@ def _like_escape(text: str) -> str:
 @bp.get("/chargers")
 def list_chargers():
     stmt = select(Charger).options(selectinload(Charger.connectors)).order_by(Charger.identity)
-    connected = _bool_arg("connected")
+    connected = bool_arg("connected")
     if connected is True:
         stmt = stmt.where(Charger.session_owner.is_not(None))
     elif connected is False:
@@ -58,10 +48,7 @@ def register_charger():
 
 @bp.get("/chargers/<path:identity>")
 def get_charger(identity: str):
-    try:
-        return charger_service.to_dict(charger_service.get(identity))
-    except charger_service.ChargerError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    return charger_service.to_dict(charger_or_404(identity))
 
 
 @bp.patch("/chargers/<path:identity>")

@@ -1,0 +1,44 @@
+"""Query-string arguments shared by the API resources (beyond ``util``)."""
+from __future__ import annotations
+
+from flask import request
+
+from ..services import chargers as charger_service
+from .errors import ApiError
+
+
+def bool_arg(name: str) -> bool | None:
+    """``?name=true|false`` (also 1/0, yes/no); None when absent or empty."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(400, f"{name} must be true or false, got {raw!r}")
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        return int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
+
+
+def charger_or_404(identity: str):
+    try:
+        return charger_service.get(identity)
+    except charger_service.ChargerError as exc:
+        raise ApiError(exc.status, exc.message) from None
+
+
+def charger_id_arg(name: str = "charger") -> int | None:
+    """The database id of the charger named by ``?charger=<identity>`` (404 if unknown)."""
+    identity = request.args.get(name)
+    if not identity:
+        return None
+    return charger_or_404(identity).id
