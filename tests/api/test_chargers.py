@@ -10,11 +10,6 @@ from tests.api.helpers import poll
 from tests.conftest import Api
 
 
-@pytest.fixture(scope="module")
-def viewer(server) -> Api:
-    return Api(server.url, server.create_user("viewer-chargers", role="viewer"))
-
-
 def test_requires_a_valid_token(server):
     anonymous = Api(server.url, None)
     response = anonymous.get("/chargers")

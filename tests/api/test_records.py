@@ -6,17 +6,11 @@ import hashlib
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
-import pytest
 import requests
 from ocpp.v16 import call
 
 from tests.api.helpers import poll
 from tests.conftest import Api
-
-
-@pytest.fixture(scope="module")
-def viewer(server) -> Api:
-    return Api(server.url, server.create_user("viewer-records", role="viewer"))
 
 
 def _path(identity: str) -> str:

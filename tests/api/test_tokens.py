@@ -7,11 +7,6 @@ from ocpp.v16 import call
 from tests.conftest import Api
 
 
-@pytest.fixture(scope="module")
-def viewer(server) -> Api:
-    return Api(server.url, server.create_user("viewer-tokens", role="viewer"))
-
-
 def _tag(identity: str, suffix: str) -> str:
     # id tags are at most 20 characters: keep the unique start of the test identity.
     return (identity.split("-")[1] + "-" + suffix)[:20]
