@@ -19,14 +19,28 @@ def bool_arg(name: str) -> bool | None:
     raise ApiError(400, f"{name} must be true or false, got {raw!r}")
 
 
+# Databases store 64-bit integers; larger values would fail in the driver, not match.
+MAX_INT = 2**63 - 1
+
+
 def int_arg(name: str) -> int | None:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
         raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
+    if abs(value) > MAX_INT:
+        raise ApiError(400, f"{name} is out of range")
+    return value
+
+
+def check_id(value: int, what: str) -> int:
+    """A 404 for ids in the URL no row can have (``<int:...>`` accepts any size)."""
+    if value > MAX_INT:
+        raise ApiError(404, f"no {what} {value}")
+    return value
 
 
 def charger_or_404(identity: str):

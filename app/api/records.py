@@ -15,7 +15,7 @@ from ..models import Reservation
 from ..services import files
 from ..services import records as rec
 from . import bp
-from .args import charger_id_arg, charger_or_404, int_arg
+from .args import charger_id_arg, charger_or_404, check_id, int_arg
 from .auth import can_write
 from .errors import ApiError
 from .util import paginate, parse_time_arg
@@ -30,7 +30,7 @@ def list_reservations():
 
 @bp.get("/reservations/<int:reservation_id>")
 def get_reservation(reservation_id: int):
-    reservation = db.session.get(Reservation, reservation_id)
+    reservation = db.session.get(Reservation, check_id(reservation_id, "reservation"))
     if reservation is None:
         raise ApiError(404, f"no reservation {reservation_id}")
     return rec.reservation_to_dict(reservation)
@@ -91,7 +91,7 @@ def list_diagnostics():
 
 @bp.get("/diagnostics/files/<int:file_id>")
 def download_diagnostics_file(file_id: int):
-    item = rec.diagnostics_file(file_id)
+    item = rec.diagnostics_file(check_id(file_id, "diagnostics file"))
     if item is None:
         raise ApiError(404, f"no diagnostics file {file_id}")
     path = files.diagnostics_path(item)

@@ -5,7 +5,7 @@ from flask import request
 
 from ..services import transactions_query as tx_query
 from . import bp
-from .args import charger_id_arg
+from .args import charger_id_arg, check_id
 from .errors import ApiError
 from .util import paginate, parse_time_arg
 
@@ -23,7 +23,7 @@ def list_transactions():
 
 @bp.get("/transactions/<int:transaction_id>")
 def get_transaction(transaction_id: int):
-    tx = tx_query.get(transaction_id)
+    tx = tx_query.get(check_id(transaction_id, "transaction"))
     if tx is None:
         raise ApiError(404, f"no transaction {transaction_id}")
     return tx_query.to_detail(tx)

@@ -52,7 +52,11 @@ def _parse_expiry(value: Any) -> datetime | None:
                              ) from None
     else:
         raise TokenError("expiry_date must be an ISO 8601 time or null")
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        # Stored as UTC: near year 1 or 9999 the conversion itself can overflow.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise TokenError("expiry_date is out of range") from None
 
 
 def _apply(token: IdToken, fields: dict[str, Any]) -> None:

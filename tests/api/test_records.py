@@ -55,8 +55,9 @@ def test_status_history(api, charger, identity):
     assert api.get(f"{_path(identity)}/status-history").json()["total"] == 3
     page = api.get(f"{_path(identity)}/status-history", params={"per_page": 1}).json()
     assert (page["total"], len(page["items"])) == (3, 1)
-    assert api.get(f"{_path(identity)}/status-history",
-                   params={"connector_id": "one"}).status_code == 400
+    for bad in ("one", str(10**20)):
+        assert api.get(f"{_path(identity)}/status-history",
+                       params={"connector_id": bad}).status_code == 400
 
 
 def test_configuration_after_get_configuration(api, charger, identity):
@@ -82,6 +83,7 @@ def test_reservations(api, charger, identity):
         identity, 1, "RES-1", "Accepted")
     assert item["expiry_date"] == expiry.isoformat().replace("+00:00", "Z")
     assert api.get("/reservations/987654321").status_code == 404
+    assert api.get(f"/reservations/{10**20}").status_code == 404
 
 
 def test_data_transfers(api, charger, identity):

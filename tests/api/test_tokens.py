@@ -44,6 +44,7 @@ def test_crud(api, identity):
     ({"id_tag": "OK", "status": "accepted"}, "status"),
     ({"id_tag": "OK", "expiry_date": "next week"}, "expiry_date"),
     ({"id_tag": "OK", "expiry_date": 5}, "expiry_date"),
+    ({"id_tag": "OK", "expiry_date": "0001-01-01T00:00:00+05:00"}, "expiry_date"),
     ({"id_tag": "OK", "parent_id_tag": "P" * 21}, "parent_id_tag"),
     ({"id_tag": "OK", "colour": "red"}, "colour"),
 ])

@@ -88,4 +88,9 @@ def test_invalid_filters(api, identity):
         assert response.status_code in (400, 404), response.text
         assert fragment in response.json()["message"]
     assert api.get("/transactions/999999999").status_code == 404
+    # Beyond 64 bits: still a 404 and a 400, not a database error.
+    assert api.get(f"/transactions/{10**20}").status_code == 404
+    assert api.get("/transactions", params={"page": 10**20}).status_code == 400
+    assert api.get("/transactions", params={"since": "0001-01-01T00:00:00+05:00"}
+                   ).status_code == 400
     assert api.get(f"/transactions/{quote('x y')}").status_code == 404
