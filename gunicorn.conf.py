@@ -11,3 +11,14 @@ keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def worker_exit(server, worker):
+    """Flush the group writer (message log, last-seen times) before the worker goes."""
+    try:
+        import wsgi
+        from app import runtime
+
+        runtime.shutdown(wsgi.app)
+    except Exception as exc:  # noqa: BLE001 - shutting down anyway
+        server.log.warning("could not flush the writer at exit: %s", exc)
