@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, abort, current_app, g, request
 from sqlalchemy import select
 
-from .. import runtime
+from .. import events, runtime
 from ..extensions import db, sock
 from ..models import Charger
 from ..ocpp import v16, versions
@@ -118,13 +118,16 @@ def ocpp_socket(ws, rest: str) -> None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
     writer.run(stations.record_connected, charger_id, connection.owner, version.name, _now())
+    events.publish("connected", identity, ocpp_version=version.name)
     log.info("%s connected (OCPP %s)", identity, version.name)
     try:
         connection.serve()
     finally:
         connection.close()
         registry.unregister(connection)
-        writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
+        if registry.get(identity) is None:
+            writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
+            events.publish("disconnected", identity)
         log.info("%s disconnected", identity)
 
 
