@@ -29,6 +29,7 @@ from __future__ import annotations
 import argparse
 import array
 import asyncio
+import gc
 import json
 import math
 import multiprocessing as mp
@@ -68,6 +69,41 @@ def _children(pid: int) -> list[int]:
             return [int(x) for x in fh.read().split()]
     except OSError:
         return []
+
+
+def _tree(pid: int) -> list[int]:
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        if p not in out and os.path.exists(f"/proc/{p}"):
+            out.append(p)
+            todo.extend(_children(p))
+    return out
+
+
+def server_cpu_s(pid: int | None) -> float | None:
+    """CPU seconds (user + system) used so far by ``pid`` and its descendants."""
+    if not pid:
+        return None
+    ticks = 0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            continue
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """(busy, total) CPU seconds of the whole machine since boot, from /proc/stat."""
+    with open("/proc/stat") as fh:
+        vals = [int(x) for x in fh.readline().split()[1:]]
+    idle = vals[3] + vals[4]  # idle + iowait
+    total = sum(vals[:8])  # guest time is already counted in user
+    hz = os.sysconf("SC_CLK_TCK")
+    return (total - idle) / hz, total / hz
 
 
 def server_rss_mb(pid: int | None) -> float | None:
@@ -124,6 +160,7 @@ class Shared:
     measure_end: float = float("inf")
     start: asyncio.Event = field(default_factory=asyncio.Event)
     errors: dict[str, int] = field(default_factory=dict)  # first error messages, for the report
+    loop_lag: array.array = field(default_factory=lambda: array.array("d"))
 
 
 class ReplyError(Exception):
@@ -301,6 +338,10 @@ async def run_process(plan: Plan, ctrl: mp.Queue, out: mp.Queue) -> None:
         out.put(("progress", plan.proc, shared.counts["connected"], _failed(shared)))
         await asyncio.sleep(0.25)
     out.put(("ready", plan.proc, shared.counts["connected"], _failed(shared)))
+    # Thousands of connections make full collections slow; pausing the client for them would be
+    # blamed on the server. Freezing what exists keeps later collections small.
+    gc.collect()
+    gc.freeze()
     go = await loop.run_in_executor(None, ctrl.get)
     # ``go`` carries wall-clock times; perf_counter is CLOCK_MONOTONIC, shared by all processes,
     # but translate anyway so nothing relies on that.
@@ -309,8 +350,29 @@ async def run_process(plan: Plan, ctrl: mp.Queue, out: mp.Queue) -> None:
     shared.measure_start = go["measure_start"] + skew
     shared.measure_end = go["measure_end"] + skew
     shared.start.set()
+    lag = asyncio.create_task(_loop_lag(shared))
     await asyncio.gather(*tasks, return_exceptions=True)
-    out.put(("done", plan.proc, shared.counts, shared.latencies.tobytes(), shared.errors))
+    lag.cancel()
+    out.put(
+        (
+            "done",
+            plan.proc,
+            shared.counts,
+            shared.latencies.tobytes(),
+            shared.errors,
+            shared.loop_lag.tobytes(),
+        )
+    )
+
+
+async def _loop_lag(shared: Shared) -> None:
+    """Sample how late this client's event loop wakes up: a busy client inflates latencies."""
+    clock = time.perf_counter
+    while True:
+        t = clock()
+        await asyncio.sleep(0.01)
+        if t >= shared.measure_start and t < shared.measure_end:
+            shared.loop_lag.append(clock() - t - 0.01)
 
 
 def _failed(shared: Shared) -> int:
@@ -361,6 +423,8 @@ def run(args: argparse.Namespace) -> dict:
     out: mp.Queue = ctx.Queue()
     ctrls = [ctx.Queue() for _ in range(nprocs)]
     rss_before = server_rss_mb(args.server_pid)
+    with open("/proc/loadavg") as fh:
+        loadavg = float(fh.read().split()[0])  # >0 before we start means someone else is busy
     procs = []
     for p in range(nprocs):
         count = args.chargers // nprocs + (1 if p < args.chargers % nprocs else 0)
@@ -422,11 +486,20 @@ def run(args: argparse.Namespace) -> dict:
     for q in ctrls:
         q.put(go)
     log(f"  warm-up {args.warmup:g}s, measuring {args.duration:g}s ...")
+    time.sleep(max(0.0, go["measure_start"] - time.time()))
+    cpu0, busy0 = server_cpu_s(args.server_pid), machine_busy_s()
     time.sleep(max(0.0, go["measure_end"] - time.time()))
+    cpu1, busy1 = server_cpu_s(args.server_pid), machine_busy_s()
     rss_after = server_rss_mb(args.server_pid)  # sampled with the whole fleet still connected
+    # Machine-wide CPU use during the window (all cores = 100 %): other tenants show up here.
+    machine_pct = 100 * (busy1[0] - busy0[0]) / max(1e-9, busy1[1] - busy0[1])
+    server_pct = (
+        100 * (cpu1 - cpu0) / args.duration if cpu0 is not None and cpu1 is not None else None
+    )
 
     counts = dict.fromkeys(COUNTERS, 0)
     latencies = array.array("d")
+    loop_lag = array.array("d")
     errors: dict[str, int] = {}
     done = 0
     deadline = time.time() + args.timeout + 30
@@ -442,12 +515,14 @@ def run(args: argparse.Namespace) -> dict:
             latencies.frombytes(msg[3])
             for k, v in msg[4].items():
                 errors[k] = errors.get(k, 0) + v
+            loop_lag.frombytes(msg[5])
         elif msg[0] == "crash":
             raise SystemExit(f"client process {msg[1]} crashed: {msg[2]}")
     for pr in procs:
         pr.join(5)
 
     lat = sorted(latencies)
+    lag = sorted(loop_lag)
     ms = [1000 * x for x in (percentile(lat, 50), percentile(lat, 90), percentile(lat, 99))]
     return {
         "url": args.url,
@@ -470,6 +545,11 @@ def run(args: argparse.Namespace) -> dict:
         "p90_ms": round(ms[1], 2),
         "p99_ms": round(ms[2], 2),
         "max_ms": round(1000 * lat[-1], 2) if lat else 0.0,
+        "client_lag_p99_ms": round(1000 * percentile(lag, 99), 2),
+        "client_lag_max_ms": round(1000 * lag[-1], 2) if lag else 0.0,
+        "server_cpu_pct": round(server_pct, 1) if server_pct is not None else None,
+        "machine_cpu_pct": round(machine_pct, 1),
+        "loadavg_before": loadavg,
         "server_rss_mb_before": round(rss_before, 1) if rss_before is not None else None,
         "server_rss_mb_after": round(rss_after, 1) if rss_after is not None else None,
         "error_samples": errors,
@@ -500,6 +580,26 @@ def print_table(r: dict) -> None:
     ]
     if r["mode"] == "open":
         rows.append(("late sends", str(r["late"])))
+    # How late the client's own event loop ran: if this is near the latency figures, the client
+    # (not the server) is the bottleneck and --processes should change.
+    rows.append(
+        (
+            "client loop lag p99/max",
+            "{client_lag_p99_ms:.2f} / {client_lag_max_ms:.2f} ms".format(**r),
+        )
+    )
+    rows.append(
+        (
+            "CPU during window",
+            (
+                f"server {r['server_cpu_pct']}% of one core, "
+                if r["server_cpu_pct"] is not None
+                else ""
+            )
+            + f"machine {r['machine_cpu_pct']}% of all cores"
+            + f" (load avg before {r['loadavg_before']})",
+        )
+    )
     if r["server_rss_mb_before"] is not None:
         rows.append(
             (
