@@ -21,7 +21,7 @@ from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
 from ..services import stations
 from .connection import ChargerConnection
-from .registry import registry
+from .registry import registry, start_keepalive
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +116,7 @@ def ocpp_socket(ws, rest: str) -> None:
         ping_interval=config["OCPP_PING_INTERVAL"],
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
     )
+    start_keepalive(config["OCPP_PING_INTERVAL"])
     previous = registry.register(connection)
     if previous is not None:
         log.info("%s reconnected: closing its previous connection", identity)
