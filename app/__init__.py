@@ -34,8 +34,13 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         configure_sqlite(app, db.engine)
 
-    from . import health, worker_cli
+    from . import api, cli, files_http, health, worker_cli
+    from .transport import websocket
 
     app.register_blueprint(health.bp)
     app.register_blueprint(worker_cli.bp)
+    app.register_blueprint(cli.bp)
+    app.register_blueprint(files_http.bp)
+    api.init_app(app)
+    websocket.init_app(app)
     return app

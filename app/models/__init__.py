@@ -4,7 +4,7 @@ Hot-path writes (message log, meter values, status history) go through SQLAlchem
 same tables (``Model.__table__``) inside the group-commit writer; everything else uses the ORM.
 """
 from .base import UTCDateTime, utcnow  # noqa: F401
-from .charger import Charger, Connector, StatusNotification, ConfigurationKey  # noqa: F401
+from .charger import Charger, ConfigurationKey, Connector, StatusNotification  # noqa: F401
 from .command import Command  # noqa: F401
 from .files import (  # noqa: F401
     DiagnosticsFile,

@@ -93,7 +93,7 @@ class StatusNotification(db.Model):
 
 
 class ConfigurationKey(db.Model):
-    """A configuration key as the charger last reported it (GetConfiguration, ChangeConfiguration)."""
+    """A configuration key as the charger last reported it (Get/ChangeConfiguration)."""
 
     __tablename__ = "configuration_keys"
     __table_args__ = (UniqueConstraint("charger_id", "key"),)

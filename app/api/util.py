@@ -1,0 +1,56 @@
+"""Request parsing and pagination helpers shared by the API modules."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import request
+from sqlalchemy import func, select
+from sqlalchemy.sql import Select
+
+from ..extensions import db
+from .errors import ApiError
+
+MAX_PER_PAGE = 500
+
+
+def json_body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object")
+    return body
+
+
+def paginate(stmt: Select, serialise) -> dict[str, Any]:
+    """Run ``stmt`` for ``?page`` and ``?per_page`` and wrap the page."""
+    page = _positive_int("page", 1)
+    per_page = min(_positive_int("per_page", 50), MAX_PER_PAGE)
+    total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())
+                               ).scalar_one()
+    rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars()
+    return {"items": [serialise(r) for r in rows], "page": page, "per_page": per_page,
+            "total": total}
+
+
+def _positive_int(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number") from None
+    if value < 1:
+        raise ApiError(400, f"{name} must be at least 1")
+    return value
+
+
+def parse_time_arg(name: str) -> datetime | None:
+    raw = request.args.get(name)
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be an ISO 8601 time, got {raw!r}") from None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

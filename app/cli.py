@@ -1,0 +1,50 @@
+"""Flask CLI: ``flask --app wsgi users create NAME --password P --role admin`` and
+``flask --app wsgi users token NAME`` (prints a new API token as its last line)."""
+from __future__ import annotations
+
+import click
+from flask import Blueprint
+from sqlalchemy import select
+
+from .extensions import db
+from .models import User
+from .models.user import ROLES
+from .services import users as user_service
+
+bp = Blueprint("cli", __name__, cli_group=None)
+
+
+@bp.cli.group("users")
+def users() -> None:
+    """Manage users and their API tokens."""
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--role", type=click.Choice(ROLES), default="viewer", show_default=True)
+def create(name: str, password: str, role: str) -> None:
+    """Create user NAME."""
+    try:
+        user_service.create_user(name, password, role)
+    except user_service.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {role} {name}")
+
+
+@users.command("token")
+@click.argument("name")
+def token(name: str) -> None:
+    """Print a new API token for NAME (keep it: it is shown once)."""
+    user = db.session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    click.echo(f"API token for {name} (use as 'Authorization: Bearer <token>'):")
+    click.echo(user_service.issue_token(user))
+
+
+@users.command("list")
+def list_users() -> None:
+    """List users."""
+    for user in db.session.execute(select(User).order_by(User.name)).scalars():
+        click.echo(f"{user.name}\t{user.role}\t{'active' if user.active else 'disabled'}")

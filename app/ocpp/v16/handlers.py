@@ -1,0 +1,116 @@
+"""OCPP 1.6 charge point to CSMS: turn each request into service calls and build the reply.
+
+Each handler gets the charger's context, the validated payload and the time, and returns the
+reply payload. Anything a handler stores is committed (through the group writer) before it
+returns, so the reply is never sent for data that is not safe.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from ...services import authorization, notifications, stations, transactions
+from ...services.time import iso, parse_timestamp
+from ..context import ChargerContext
+
+Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
+
+
+def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    status = ctx.writer.run(stations.record_boot, ctx.charger_id, p, now)
+    ctx.extra["registration"] = status
+    return {"status": status, "currentTime": iso(now), "interval": ctx.heartbeat_interval}
+
+
+def heartbeat(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    # Last-seen times are coalesced: a Heartbeat stores nothing else.
+    return {"currentTime": iso(now)}
+
+
+def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    stations.check_connector_id(p["connectorId"])
+    ctx.writer.run(stations.record_status, ctx.charger_id, {
+        "connector_id": p["connectorId"],
+        "status": p["status"],
+        "error_code": p["errorCode"],
+        "info": p.get("info"),
+        "vendor_id": p.get("vendorId"),
+        "vendor_error_code": p.get("vendorErrorCode"),
+        "timestamp": parse_timestamp(p.get("timestamp")),
+    }, now)
+    return {}
+
+
+def authorize(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    info = ctx.writer.run(authorization.id_tag_info, p["idTag"], now, ctx.unknown_tag_policy)
+    return {"idTagInfo": info}
+
+
+def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    stations.check_connector_id(p["connectorId"])
+    start = {
+        "connector_id": p["connectorId"],
+        "id_tag": p["idTag"],
+        "meter_start": p["meterStart"],
+        "timestamp": parse_timestamp(p["timestamp"]),
+        "reservation_id": p.get("reservationId"),
+    }
+    return ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
+                          ctx.unknown_tag_policy)
+
+
+def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    stations.check_connector_id(p["connectorId"])
+    for entry in p["meterValue"]:
+        parse_timestamp(entry["timestamp"])  # reject a bad time before anything is stored
+    ctx.writer.run(transactions.record_meter_values, ctx.charger_id, p["connectorId"],
+                   p.get("transactionId"), p["meterValue"])
+    return {}
+
+
+def stop_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    for entry in p.get("transactionData") or ():
+        parse_timestamp(entry["timestamp"])
+    stop = {
+        "transaction_id": p["transactionId"],
+        "meter_stop": p["meterStop"],
+        "timestamp": parse_timestamp(p["timestamp"]),
+        "reason": p.get("reason"),
+        "id_tag": p.get("idTag"),
+        "transaction_data": p.get("transactionData"),
+    }
+    return ctx.writer.run(transactions.stop_transaction, ctx.charger_id, stop, now,
+                          ctx.unknown_tag_policy)
+
+
+def data_transfer(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    reply = notifications.data_transfer_reply(ctx.identity, p["vendorId"], p.get("messageId"),
+                                              p.get("data"))
+    ctx.writer.run(notifications.record_data_transfer, ctx.charger_id, "in", p["vendorId"],
+                   p.get("messageId"), p.get("data"), reply, now)
+    return reply
+
+
+def diagnostics_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    ctx.writer.run(notifications.record_diagnostics_status, ctx.charger_id, p["status"], now)
+    return {}
+
+
+def firmware_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
+    ctx.writer.run(notifications.record_firmware_status, ctx.charger_id, p["status"], now)
+    return {}
+
+
+HANDLERS: dict[str, Handler] = {
+    "Authorize": authorize,
+    "BootNotification": boot_notification,
+    "DataTransfer": data_transfer,
+    "DiagnosticsStatusNotification": diagnostics_status_notification,
+    "FirmwareStatusNotification": firmware_status_notification,
+    "Heartbeat": heartbeat,
+    "MeterValues": meter_values,
+    "StartTransaction": start_transaction,
+    "StatusNotification": status_notification,
+    "StopTransaction": stop_transaction,
+}

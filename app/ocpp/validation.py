@@ -1,0 +1,118 @@
+"""Payload validation against the official OCPP JSON schemas shipped in the ``ocpp`` package.
+
+Two validators per schema, both built from the same files:
+- ``fastjsonschema`` compiles the schema to Python; it answers "valid" in about 12 µs for a
+  MeterValues with three sampled values, where jsonschema's Draft4Validator takes about 250 µs
+  (docs/performance.md). Valid payloads, nearly all of them, only take the fast path.
+- When the fast check fails, the ``ocpp`` package's own cached ``get_validator`` decides and
+  classifies the error, so the verdict is always the reference validator's.
+"""
+from __future__ import annotations
+
+import decimal
+import functools
+import json
+import os
+from collections.abc import Callable
+from typing import Any
+
+import fastjsonschema
+import ocpp
+from jsonschema.exceptions import ValidationError as SchemaError
+from ocpp.messages import get_validator
+
+from . import errors
+
+_SCHEMA_ROOT = os.path.dirname(ocpp.__file__)
+REQUEST = 2
+RESPONSE = 3
+
+# Schemas with multipleOf on decimals: floats give false violations, so check these with Decimal
+# (as the ocpp package does).
+_DECIMAL_SCHEMAS = {
+    ("1.6", REQUEST, "SetChargingProfile"),
+    ("1.6", REQUEST, "RemoteStartTransaction"),
+    ("1.6", RESPONSE, "GetCompositeSchedule"),
+}
+
+# jsonschema keyword -> OCPP error code (2.x spelling; errors.spell() converts for 1.6).
+_KEYWORD_CODES = {
+    "type": errors.TYPE_CONSTRAINT_VIOLATION,
+    "maxLength": errors.TYPE_CONSTRAINT_VIOLATION,
+    "minLength": errors.TYPE_CONSTRAINT_VIOLATION,
+    "required": errors.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "minItems": errors.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "maxItems": errors.OCCURRENCE_CONSTRAINT_VIOLATION,
+    "additionalProperties": errors.FORMAT_VIOLATION,
+}
+
+
+def _schema_name(version: str, kind: int, action: str) -> str:
+    if kind == RESPONSE:
+        return action + "Response"
+    return action if version == "1.6" else action + "Request"
+
+
+def _schema_path(version: str, kind: int, action: str) -> str:
+    folder = "v" + version.replace(".", "")
+    name = _schema_name(version, kind, action) + ".json"
+    return os.path.join(_SCHEMA_ROOT, folder, "schemas", name)
+
+
+@functools.cache
+def known_actions(version: str) -> frozenset[str]:
+    """Every action the version's schemas define (requests in either direction)."""
+    folder = os.path.join(_SCHEMA_ROOT, "v" + version.replace(".", ""), "schemas")
+    names = set()
+    for name in os.listdir(folder):
+        stem = name.removesuffix(".json")
+        if stem.endswith("Response"):
+            names.add(stem.removesuffix("Response"))
+    return frozenset(names)
+
+
+@functools.cache
+def _fast_validator(version: str, kind: int, action: str) -> Callable[[Any], Any] | None:
+    path = _schema_path(version, kind, action)
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8-sig") as fh:
+        schema = json.load(fh)
+    # The reference validator does not check "format"; neither do we.
+    return fastjsonschema.compile(schema, formats={"date-time": lambda _value: True},
+                                  use_formats=False)
+
+
+def check(version: str, kind: int, action: str,
+          payload: dict[str, Any]) -> errors.RemoteProtocolError | None:
+    """Validate ``payload``; return the error to report, or None when it is valid.
+
+    Raises KeyError when the version has no schema for the action.
+    """
+    fast = _fast_validator(version, kind, action)
+    if fast is None:
+        raise KeyError(action)
+    try:
+        fast(payload)
+        return None
+    except fastjsonschema.JsonSchemaException:
+        pass
+    return _reference_check(version, kind, action, payload)
+
+
+def _reference_check(version: str, kind: int, action: str,
+                     payload: dict[str, Any]) -> errors.RemoteProtocolError | None:
+    if (version, kind, action) in _DECIMAL_SCHEMAS:
+        validator = get_validator(kind, action, version, parse_float=decimal.Decimal)
+        payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    else:
+        validator = get_validator(kind, action, version)
+    error: SchemaError | None = next(iter(validator.iter_errors(payload)), None)
+    if error is None:
+        return None
+    code = _KEYWORD_CODES.get(error.validator, errors.PROPERTY_CONSTRAINT_VIOLATION)
+    where = "/".join(str(p) for p in error.absolute_path) or "(payload)"
+    return errors.RemoteProtocolError(
+        code, f"{where}: {error.message}"[:255],
+        details={"path": where, "keyword": error.validator},
+    )

@@ -1,0 +1,39 @@
+"""Whether an id tag may charge: the ``idTagInfo`` of Authorize, StartTransaction, Stop."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select
+from sqlalchemy.engine import Connection
+
+from ..models import IdToken
+from .time import iso
+
+tokens = IdToken.__table__
+
+
+def id_tag_info(conn: Connection, id_tag: str, now: datetime, unknown_policy: str) -> dict:
+    """``{status, expiryDate?, parentIdTag?}`` for ``id_tag``.
+
+    Unknown tags are Invalid, or, with ``unknown_policy == "accept"``, recorded and Accepted.
+    An Accepted tag past its expiry date is Expired.
+    """
+    row = conn.execute(
+        select(tokens.c.status, tokens.c.expiry_date, tokens.c.parent_id_tag)
+        .where(tokens.c.id_tag == id_tag)
+    ).first()
+    if row is None:
+        if unknown_policy != "accept":
+            return {"status": "Invalid"}
+        conn.execute(insert(tokens).values(id_tag=id_tag, status="Accepted", auto_created=True,
+                                           created_at=now, updated_at=now))
+        return {"status": "Accepted"}
+    status = row.status
+    if status == "Accepted" and row.expiry_date is not None and row.expiry_date <= now:
+        status = "Expired"
+    info: dict = {"status": status}
+    if row.expiry_date is not None:
+        info["expiryDate"] = iso(row.expiry_date)
+    if row.parent_id_tag:
+        info["parentIdTag"] = row.parent_id_tag
+    return info

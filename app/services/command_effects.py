@@ -1,0 +1,315 @@
+"""What commands do to stored state, before they are sent (``prepare``) and after (``apply``).
+
+- GetConfiguration stores the reported keys; an accepted ChangeConfiguration updates its key.
+- SendLocalList is built from stored tokens (when no list is given) and records the version;
+  GetLocalListVersion records the version.
+- ReserveNow and CancelReservation keep reservations and their status.
+- UpdateFirmware creates a deployment the app serves under an expiring token.
+- GetDiagnostics gets an upload URL the app accepts under an expiring token.
+- ChangeAvailability keeps the requested and the confirmed state per connector.
+- DataTransfer is stored like an incoming one.
+RemoteStartTransaction is linked to its transaction when the StartTransaction arrives.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..models import (
+    Charger,
+    Command,
+    ConfigurationKey,
+    Connector,
+    DataTransfer,
+    DiagnosticsRequest,
+    FirmwareDeployment,
+    FirmwareFile,
+    IdToken,
+    Reservation,
+    utcnow,
+)
+from . import files
+from .time import iso, parse_timestamp
+
+
+class EffectError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+Prepare = Callable[[Command, Charger, dict, dict], dict]
+Apply = Callable[[Command, Charger], None]
+_prepare: dict[str, Prepare] = {}
+_apply: dict[str, Apply] = {}
+
+
+def prepare(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    fn = _prepare.get(command.action)
+    return fn(command, charger, payload, options) if fn else payload
+
+
+def apply(command: Command, charger: Charger) -> None:
+    fn = _apply.get(command.action)
+    if fn:
+        fn(command, charger)
+
+
+def _on_prepare(action: str):
+    def register(fn: Prepare) -> Prepare:
+        _prepare[action] = fn
+        return fn
+    return register
+
+
+def _on_apply(action: str):
+    def register(fn: Apply) -> Apply:
+        _apply[action] = fn
+        return fn
+    return register
+
+
+def _accepted(command: Command, *statuses: str) -> bool:
+    return (command.status == "completed"
+            and (command.response or {}).get("status") in (statuses or ("Accepted",)))
+
+
+# Configuration -----------------------------------------------------------------------------
+
+def _set_key(charger_id: int, key: str, **values: Any) -> None:
+    row = db.session.execute(select(ConfigurationKey).where(
+        ConfigurationKey.charger_id == charger_id, ConfigurationKey.key == key)
+    ).scalar_one_or_none()
+    if row is None:
+        row = ConfigurationKey(charger_id=charger_id, key=key)
+        db.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.updated_at = utcnow()
+
+
+@_on_apply("GetConfiguration")
+def _got_configuration(command: Command, charger: Charger) -> None:
+    if command.status != "completed":
+        return
+    for item in command.response.get("configurationKey") or ():
+        _set_key(charger.id, item["key"], value=item.get("value"),
+                 readonly=item.get("readonly"), unknown=False)
+    for key in command.response.get("unknownKey") or ():
+        _set_key(charger.id, key, unknown=True)
+
+
+@_on_apply("ChangeConfiguration")
+def _changed_configuration(command: Command, charger: Charger) -> None:
+    if _accepted(command, "Accepted", "RebootRequired"):
+        _set_key(charger.id, command.request["key"], value=command.request["value"],
+                 unknown=False)
+        if command.request["key"] == "HeartbeatInterval":
+            try:
+                charger.heartbeat_interval = int(command.request["value"])
+            except ValueError:
+                pass
+
+
+# Local authorization list ------------------------------------------------------------------
+
+def token_list_entries() -> list[dict]:
+    """Every stored token as a local list entry (Accepted and otherwise, as stored)."""
+    entries = []
+    for token in db.session.execute(select(IdToken).order_by(IdToken.id_tag)).scalars():
+        info: dict[str, Any] = {"status": token.status}
+        if token.expiry_date is not None:
+            info["expiryDate"] = iso(token.expiry_date)
+        if token.parent_id_tag:
+            info["parentIdTag"] = token.parent_id_tag
+        entries.append({"idTag": token.id_tag, "idTagInfo": info})
+    return entries
+
+
+@_on_prepare("SendLocalList")
+def _prepare_local_list(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    payload.setdefault("updateType", "Full")
+    payload.setdefault("listVersion", (charger.local_list_version or 0) + 1)
+    if "localAuthorizationList" not in payload:
+        if payload["updateType"] != "Full":
+            raise EffectError(400, "a Differential list needs localAuthorizationList")
+        payload["localAuthorizationList"] = token_list_entries()
+    return payload
+
+
+@_on_apply("SendLocalList")
+def _sent_local_list(command: Command, charger: Charger) -> None:
+    if _accepted(command):
+        charger.local_list_version = command.request["listVersion"]
+        charger.local_list_updated_at = utcnow()
+
+
+@_on_apply("GetLocalListVersion")
+def _got_local_list_version(command: Command, charger: Charger) -> None:
+    if command.status == "completed":
+        charger.local_list_version = command.response["listVersion"]
+        charger.local_list_updated_at = utcnow()
+
+
+# Reservations ------------------------------------------------------------------------------
+
+@_on_prepare("ReserveNow")
+def _prepare_reservation(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    for name in ("connectorId", "idTag", "expiryDate"):
+        if name not in payload:
+            return payload  # the schema check will name what is missing
+    if "reservationId" not in payload:
+        next_id = (db.session.execute(select(func.max(Reservation.id))).scalar() or 0) + 1
+        payload["reservationId"] = next_id
+    existing = db.session.get(Reservation, payload["reservationId"])
+    if existing is not None and existing.charger_id != charger.id:
+        raise EffectError(409, f"reservation {payload['reservationId']} belongs to another charger")
+    try:
+        expiry = parse_timestamp(payload["expiryDate"], "expiryDate")
+    except Exception:  # noqa: BLE001 - report as a bad request
+        raise EffectError(400, "expiryDate must be an ISO 8601 time") from None
+    reservation = existing or Reservation(id=payload["reservationId"], charger_id=charger.id)
+    reservation.connector_id = payload["connectorId"]
+    reservation.id_tag = payload["idTag"]
+    reservation.parent_id_tag = payload.get("parentIdTag")
+    reservation.expiry_date = expiry
+    reservation.status = "requested"
+    reservation.command_id = command.id
+    reservation.updated_at = utcnow()
+    db.session.add(reservation)
+    return payload
+
+
+@_on_apply("ReserveNow")
+def _reserved(command: Command, charger: Charger) -> None:
+    reservation = db.session.get(Reservation, command.request["reservationId"])
+    if reservation is None:
+        return
+    if command.status == "completed":
+        reservation.status = command.response["status"]
+    else:
+        reservation.status = command.status  # error | timeout
+    reservation.updated_at = utcnow()
+
+
+@_on_apply("CancelReservation")
+def _cancelled(command: Command, charger: Charger) -> None:
+    reservation = db.session.get(Reservation, command.request["reservationId"])
+    if reservation is not None and reservation.charger_id == charger.id and _accepted(command):
+        reservation.status = "cancelled"
+        reservation.updated_at = utcnow()
+
+
+# Firmware ----------------------------------------------------------------------------------
+
+@_on_prepare("UpdateFirmware")
+def _prepare_firmware(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    payload.setdefault("retrieveDate", iso(utcnow()))
+    deployment = FirmwareDeployment(charger_id=charger.id, command_id=command.id,
+                                    status="requested")
+    file_id = options.get("firmware_file_id")
+    if file_id is not None:
+        firmware = db.session.get(FirmwareFile, file_id)
+        if firmware is None:
+            raise EffectError(404, f"no firmware file {file_id}")
+        deployment.firmware_file_id = firmware.id
+        deployment.token = files.new_token()
+        deployment.token_expires_at = files.token_expiry()
+        payload["location"] = files.external_url("files.firmware_download", token=deployment.token,
+                                                 filename=firmware.filename)
+    elif "location" not in payload:
+        raise EffectError(400, "UpdateFirmware needs payload.location or firmware_file_id")
+    deployment.location = payload["location"]
+    try:
+        deployment.retrieve_date = parse_timestamp(payload["retrieveDate"], "retrieveDate")
+    except Exception:  # noqa: BLE001
+        raise EffectError(400, "retrieveDate must be an ISO 8601 time") from None
+    db.session.add(deployment)
+    return payload
+
+
+@_on_apply("UpdateFirmware")
+def _firmware_sent(command: Command, charger: Charger) -> None:
+    deployment = db.session.execute(select(FirmwareDeployment).where(
+        FirmwareDeployment.command_id == command.id)).scalar_one_or_none()
+    if deployment is not None:
+        deployment.status = "accepted" if command.status == "completed" else command.status
+        deployment.updated_at = utcnow()
+
+
+# Diagnostics -------------------------------------------------------------------------------
+
+@_on_prepare("GetDiagnostics")
+def _prepare_diagnostics(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    token = files.new_token()
+    location = payload.get("location") or files.external_url("files.diagnostics_upload",
+                                                             token=token)
+    payload["location"] = location
+    db.session.add(DiagnosticsRequest(charger_id=charger.id, command_id=command.id, token=token,
+                                      token_expires_at=files.token_expiry(), location=location))
+    return payload
+
+
+@_on_apply("GetDiagnostics")
+def _diagnostics_sent(command: Command, charger: Charger) -> None:
+    request = db.session.execute(select(DiagnosticsRequest).where(
+        DiagnosticsRequest.command_id == command.id)).scalar_one_or_none()
+    if request is None:
+        return
+    if command.status == "completed":
+        request.file_name = command.response.get("fileName")
+        request.status = "accepted" if request.file_name else "nothing to upload"
+    else:
+        request.status = command.status
+    request.updated_at = utcnow()
+
+
+# Availability ------------------------------------------------------------------------------
+
+def _connectors_for(charger: Charger, connector_id: int) -> list[Connector]:
+    existing = {c.connector_id: c for c in charger.connectors}
+    if connector_id == 0:
+        targets = [existing.get(0) or Connector(charger_id=charger.id, connector_id=0)]
+        targets += [c for cid, c in existing.items() if cid != 0]
+    else:
+        targets = [existing.get(connector_id)
+                   or Connector(charger_id=charger.id, connector_id=connector_id)]
+    for connector in targets:
+        if connector.id is None:
+            db.session.add(connector)
+    return targets
+
+
+@_on_prepare("ChangeAvailability")
+def _prepare_availability(command: Command, charger: Charger, payload: dict,
+                          options: dict) -> dict:
+    if isinstance(payload.get("connectorId"), int) and payload.get("type") in ("Inoperative",
+                                                                               "Operative"):
+        for connector in _connectors_for(charger, payload["connectorId"]):
+            connector.requested_availability = payload["type"]
+    return payload
+
+
+@_on_apply("ChangeAvailability")
+def _availability_changed(command: Command, charger: Charger) -> None:
+    result = command.response.get("status") if command.status == "completed" else command.status
+    for connector in _connectors_for(charger, command.request["connectorId"]):
+        connector.availability_status = result
+        if result == "Accepted":
+            connector.availability = command.request["type"]
+        connector.updated_at = utcnow()
+
+
+# DataTransfer ------------------------------------------------------------------------------
+
+@_on_apply("DataTransfer")
+def _data_transferred(command: Command, charger: Charger) -> None:
+    response = command.response or {}
+    db.session.add(DataTransfer(
+        charger_id=charger.id, direction="out", vendor_id=command.request["vendorId"],
+        message_id=command.request.get("messageId"), data=command.request.get("data"),
+        status=response.get("status") or command.status, response_data=response.get("data"),
+    ))

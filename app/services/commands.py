@@ -1,0 +1,145 @@
+"""Commands to chargers: one service for the API, the console and background jobs.
+
+``submit`` checks and records a command, then ``execute`` sends it and stores the outcome and its
+effects. ``execute`` takes only the command's id, so that it can run in whichever process holds
+the charger's socket (see ``routing``).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Charger, Command, utcnow
+from ..ocpp import v16, validation
+from . import command_effects
+from .routing import router
+
+log = logging.getLogger(__name__)
+
+COMMANDS = {"1.6": v16.COMMANDS}
+MAX_TIMEOUT = 300.0
+
+
+@dataclass
+class CommandRefused(Exception):
+    """The command cannot be sent as asked; ``status`` is the HTTP status to answer with."""
+
+    status: int
+    message: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def charger_by_identity(identity: str) -> Charger:
+    charger = db.session.execute(
+        select(Charger).where(Charger.identity == identity)).scalar_one_or_none()
+    if charger is None:
+        raise CommandRefused(404, f"no charger {identity!r}")
+    return charger
+
+
+def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
+           timeout: float | None = None, wait: bool = True, requested_by: str | None = None,
+           source: str = "api", options: dict[str, Any] | None = None) -> Command:
+    """Check, record and send a command. With ``wait`` returns once it is answered."""
+    charger = charger_by_identity(identity)
+    version = charger.ocpp_version or "1.6"
+    if action not in COMMANDS[version]:
+        raise CommandRefused(400, f"{action!r} is not a command of OCPP {version}; one of: "
+                                  + ", ".join(COMMANDS[version]))
+    if payload is None:
+        payload = {}
+    if not isinstance(payload, dict):
+        raise CommandRefused(400, "payload must be a JSON object")
+    timeout = float(timeout if timeout is not None else current_app.config["OCPP_CALL_TIMEOUT"])
+    if not 0 < timeout <= MAX_TIMEOUT:
+        raise CommandRefused(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} s")
+    if not router.is_connected(identity):
+        raise CommandRefused(409, f"charger {identity!r} is not connected")
+    command = Command(charger_id=charger.id, action=action, status="pending", timeout=timeout,
+                      requested_by=requested_by, source=source, created_at=utcnow())
+    db.session.add(command)
+    db.session.flush()
+    try:
+        payload = command_effects.prepare(command, charger, dict(payload), options or {})
+    except command_effects.EffectError as exc:
+        db.session.rollback()
+        raise CommandRefused(exc.status, str(exc)) from None
+    violation = validation.check(version, validation.REQUEST, action, payload)
+    if violation is not None:
+        db.session.rollback()
+        raise CommandRefused(422, f"invalid {action} payload: {violation.description}",
+                             {"code": violation.code, **violation.details})
+    command.request = payload
+    db.session.commit()
+    if wait:
+        return execute(command.id)
+    app = current_app._get_current_object()
+    threading.Thread(target=_execute_in_app, args=(app, command.id), daemon=True).start()
+    return command
+
+
+def _execute_in_app(app, command_id: int) -> None:
+    with app.app_context():
+        try:
+            execute(command_id)
+        except Exception:  # noqa: BLE001 - a background command must not die silently
+            log.exception("command %s failed", command_id)
+
+
+def execute(command_id: int) -> Command:
+    """Send a recorded command to its charger and store the outcome and its effects."""
+    command = db.session.get(Command, command_id)
+    charger = db.session.get(Charger, command.charger_id)
+    identity, action, request, timeout = (charger.identity, command.action,
+                                          command.request, command.timeout)
+    # Never wait on a socket inside a transaction: SQLite would stay locked meanwhile.
+    db.session.commit()
+    outcome = router.call(identity, action, request, timeout)
+    command = db.session.get(Command, command_id)
+    command.status = outcome.status
+    command.message_id = outcome.message_id or None
+    command.response = outcome.response
+    command.error_code = outcome.error_code
+    command.error_description = outcome.error_description
+    command.error_details = outcome.error_details or None
+    command.sent_at = outcome.sent_at
+    command.completed_at = utcnow()
+    command.duration_ms = outcome.duration_ms
+    command_effects.apply(command, db.session.get(Charger, command.charger_id))
+    db.session.commit()
+    log.info("command %s %s to %s: %s", command.id, action, identity, command.status)
+    return command
+
+
+def command_to_dict(command: Command) -> dict[str, Any]:
+    from ..models.base import isoformat
+
+    body: dict[str, Any] = {
+        "id": command.id,
+        "charger": command.charger_id and db.session.get(Charger, command.charger_id).identity,
+        "action": command.action,
+        "status": command.status,
+        "request": command.request,
+        "response": command.response,
+        "requested_by": command.requested_by,
+        "source": command.source,
+        "created_at": isoformat(command.created_at),
+        "completed_at": isoformat(command.completed_at),
+        "duration_ms": command.duration_ms,
+        "timeout": command.timeout,
+    }
+    if command.status == "error":
+        body["error"] = {"code": command.error_code, "description": command.error_description,
+                         "details": command.error_details or {}}
+    if command.transaction_id is not None:
+        body["transaction_id"] = command.transaction_id
+    return body

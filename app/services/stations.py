@@ -1,0 +1,92 @@
+"""What chargers report about themselves: boot data, connections, connector status.
+
+Functions taking ``conn`` run inside the group-commit writer.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from ..models import Charger, Connector, StatusNotification
+from ..ocpp import errors
+from .sql import upsert
+
+chargers = Charger.__table__
+connectors = Connector.__table__
+status_history = StatusNotification.__table__
+
+# A charger once reported 1,634,030,126 connectors: bound what input can make us store.
+MAX_CONNECTOR_ID = 128
+
+BOOT_FIELDS = {
+    "vendor": "chargePointVendor",
+    "model": "chargePointModel",
+    "serial_number": "chargePointSerialNumber",
+    "charge_box_serial_number": "chargeBoxSerialNumber",
+    "firmware_version": "firmwareVersion",
+    "iccid": "iccid",
+    "imsi": "imsi",
+    "meter_type": "meterType",
+    "meter_serial_number": "meterSerialNumber",
+}
+
+REGISTRATION_REPLY = {"accepted": "Accepted", "pending": "Pending", "rejected": "Rejected"}
+
+
+def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime) -> str:
+    """Store the boot data; return the registration status (Accepted, Pending, Rejected)."""
+    values = {column: boot.get(key) for column, key in BOOT_FIELDS.items()}
+    conn.execute(update(chargers).where(chargers.c.id == charger_id)
+                 .values(last_boot_at=now, last_heartbeat=now, **values))
+    status = conn.execute(select(chargers.c.registration_status)
+                          .where(chargers.c.id == charger_id)).scalar_one()
+    return REGISTRATION_REPLY.get(status, "Rejected")
+
+
+def record_connected(conn: Connection, charger_id: int, owner: str, version: str,
+                     now: datetime) -> None:
+    conn.execute(update(chargers).where(chargers.c.id == charger_id)
+                 .values(session_owner=owner, connected_at=now, ocpp_version=version,
+                         last_heartbeat=now))
+
+
+def record_disconnected(conn: Connection, charger_id: int, owner: str, now: datetime) -> None:
+    # Only the owner clears: a newer connection elsewhere may already have replaced this one.
+    conn.execute(update(chargers)
+                 .where(chargers.c.id == charger_id, chargers.c.session_owner == owner)
+                 .values(session_owner=None, disconnected_at=now))
+
+
+def check_connector_id(connector_id: int) -> None:
+    if not 0 <= connector_id <= MAX_CONNECTOR_ID:
+        raise errors.RemoteProtocolError(
+            errors.PROPERTY_CONSTRAINT_VIOLATION,
+            f"connectorId {connector_id} is outside 0..{MAX_CONNECTOR_ID}",
+        )
+
+
+def record_status(conn: Connection, charger_id: int, status: dict[str, Any],
+                  now: datetime) -> None:
+    """Append to the status history and update the connector's latest state.
+
+    ``status``: connector_id, status, error_code, info, vendor_id, vendor_error_code, timestamp.
+    """
+    conn.execute(insert(status_history), [{**status, "charger_id": charger_id, "received_at": now}])
+    values = {
+        "charger_id": charger_id,
+        "connector_id": status["connector_id"],
+        "status": status["status"],
+        "error_code": status["error_code"],
+        "info": status.get("info"),
+        "vendor_id": status.get("vendor_id"),
+        "vendor_error_code": status.get("vendor_error_code"),
+        "status_timestamp": status.get("timestamp") or now,
+        "updated_at": now,
+    }
+    if status["status"] in ("Available", "Unavailable", "Preparing", "Charging", "Faulted"):
+        # The connector's state tells us what availability it actually has now.
+        values["availability"] = "Inoperative" if status["status"] == "Unavailable" else "Operative"
+    upsert(conn, connectors, values, ["charger_id", "connector_id"])

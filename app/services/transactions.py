@@ -1,0 +1,149 @@
+"""Charging sessions as chargers report them: start, meter values, stop.
+
+Every function runs inside the group-commit writer; the charger is answered after the commit.
+Retries after a lost reply are recognised, never counted twice, and offline replays with unknown
+transaction ids are kept.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+from sqlalchemy.engine import Connection
+
+from ..models import Command, MeterValue, Reservation, Transaction
+from .authorization import id_tag_info
+from .metering import sampled_rows
+
+transactions = Transaction.__table__
+meter_values = MeterValue.__table__
+reservations = Reservation.__table__
+commands = Command.__table__
+
+# How long after an accepted RemoteStartTransaction the charger's StartTransaction is linked to it.
+REMOTE_START_WINDOW = timedelta(minutes=10)
+
+
+def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], now: datetime,
+                      unknown_tag_policy: str) -> dict[str, Any]:
+    """Record a StartTransaction; return ``{transactionId, idTagInfo}``.
+
+    ``start``: connector_id, id_tag, meter_start, timestamp, reservation_id.
+    """
+    info = id_tag_info(conn, start["id_tag"], now, unknown_tag_policy)
+    existing = conn.execute(
+        select(transactions.c.id).where(
+            transactions.c.charger_id == charger_id,
+            transactions.c.connector_id == start["connector_id"],
+            transactions.c.id_tag == start["id_tag"],
+            transactions.c.started_at == start["timestamp"],
+            transactions.c.meter_start == start["meter_start"],
+        )
+    ).scalar()
+    if existing is not None:
+        return {"transactionId": existing, "idTagInfo": info}
+    tx_id = conn.execute(insert(transactions).values(
+        charger_id=charger_id, connector_id=start["connector_id"], id_tag=start["id_tag"],
+        id_tag_status=info["status"], meter_start=start["meter_start"],
+        started_at=start["timestamp"], reservation_id=start.get("reservation_id"),
+        created_at=now,
+    )).inserted_primary_key[0]
+    if start.get("reservation_id") is not None:
+        conn.execute(update(reservations)
+                     .where(reservations.c.id == start["reservation_id"],
+                            reservations.c.charger_id == charger_id)
+                     .values(status="used", transaction_id=tx_id, updated_at=now))
+    _link_remote_start(conn, charger_id, start["id_tag"], tx_id, now)
+    return {"transactionId": tx_id, "idTagInfo": info}
+
+
+def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: int,
+                       now: datetime) -> None:
+    candidates = conn.execute(
+        select(commands.c.id, commands.c.request).where(
+            commands.c.charger_id == charger_id,
+            commands.c.action == "RemoteStartTransaction",
+            commands.c.status == "completed",
+            commands.c.transaction_id.is_(None),
+            commands.c.created_at >= now - REMOTE_START_WINDOW,
+        ).order_by(commands.c.id.desc())
+    ).all()
+    for command_id, request in candidates:
+        if (request or {}).get("idTag") == id_tag:
+            conn.execute(update(commands).where(commands.c.id == command_id)
+                         .values(transaction_id=tx_id))
+            return
+
+
+def _known_transaction(conn: Connection, charger_id: int, tx_id: int | None):
+    if tx_id is None:
+        return None
+    return conn.execute(
+        select(transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at)
+        .where(transactions.c.id == tx_id, transactions.c.charger_id == charger_id)
+    ).first()
+
+
+def record_meter_values(conn: Connection, charger_id: int, connector_id: int,
+                        tx_id: int | None, entries: list[dict[str, Any]]) -> int:
+    """Store every sampled value; link them to the transaction when it is this charger's."""
+    known = _known_transaction(conn, charger_id, tx_id)
+    rows = sampled_rows(entries, charger_id=charger_id, connector_id=connector_id,
+                        transaction_id=known.id if known else None, source="MeterValues")
+    if rows:
+        conn.execute(insert(meter_values), rows)
+    return len(rows)
+
+
+def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], now: datetime,
+                     unknown_tag_policy: str) -> dict[str, Any]:
+    """Record a StopTransaction; return the reply payload (``idTagInfo`` when an idTag came).
+
+    ``stop``: transaction_id, meter_stop, timestamp, reason, id_tag, transaction_data.
+    """
+    reply: dict[str, Any] = {}
+    if stop.get("id_tag"):
+        reply["idTagInfo"] = id_tag_info(conn, stop["id_tag"], now, unknown_tag_policy)
+    known = _known_transaction(conn, charger_id, stop["transaction_id"])
+    if known is not None:
+        if known.stopped_at is not None:
+            return reply  # a retried stop: already counted
+        energy = None
+        if known.meter_start is not None:
+            energy = float(stop["meter_stop"] - known.meter_start)
+        conn.execute(update(transactions).where(transactions.c.id == known.id).values(
+            meter_stop=stop["meter_stop"], stopped_at=stop["timestamp"],
+            stop_reason=stop.get("reason") or "Local", stop_id_tag=stop.get("id_tag"),
+            energy_wh=energy,
+        ))
+        tx_id = known.id
+    else:
+        tx_id = _record_unmatched_stop(conn, charger_id, stop, now)
+        if tx_id is None:
+            return reply  # a retried unmatched stop
+    rows = sampled_rows(stop.get("transaction_data") or [], charger_id=charger_id,
+                        connector_id=0, transaction_id=tx_id, source="StopTransaction")
+    if rows:
+        conn.execute(insert(meter_values), rows)
+    return reply
+
+
+def _record_unmatched_stop(conn: Connection, charger_id: int, stop: dict[str, Any],
+                           now: datetime) -> int | None:
+    """Keep a stop for a transaction we never saw (-1, or lost in an offline replay)."""
+    duplicate = conn.execute(select(transactions.c.id).where(and_(
+        transactions.c.charger_id == charger_id,
+        transactions.c.unmatched_stop.is_(True),
+        transactions.c.reported_transaction_id == stop["transaction_id"],
+        transactions.c.stopped_at == stop["timestamp"],
+        transactions.c.meter_stop == stop["meter_stop"],
+    ))).scalar()
+    if duplicate is not None:
+        return None
+    return conn.execute(insert(transactions).values(
+        charger_id=charger_id, unmatched_stop=True,
+        reported_transaction_id=stop["transaction_id"], meter_stop=stop["meter_stop"],
+        stopped_at=stop["timestamp"], stop_reason=stop.get("reason") or "Local",
+        stop_id_tag=stop.get("id_tag"), id_tag=stop.get("id_tag"), created_at=now,
+    )).inserted_primary_key[0]

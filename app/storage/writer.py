@@ -1,0 +1,175 @@
+"""Group commit: many chargers' writes share one transaction and one commit.
+
+Handlers hand the writer a unit of work (a function of a SQLAlchemy Core connection) and wait;
+the writer runs every unit queued since its last commit in one transaction, commits once, then
+wakes them all with their results. A handler therefore replies to its charger only after its data
+is committed, while the commit (an fsync with SQLite's synchronous=FULL) is paid once per batch.
+
+Two kinds of write need no waiting and ride along with the next commit:
+- rows appended with ``append`` (the message log), and
+- last-seen times with ``touch``: only the newest per charger is written, at most once per
+  ``flush_interval``.
+
+Under gevent, ``threading`` is cooperative, so the writer is a greenlet and waiting is cheap.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, bindparam, update
+from sqlalchemy.engine import Connection, Engine
+
+log = logging.getLogger(__name__)
+
+
+class _Unit:
+    __slots__ = ("fn", "args", "done", "result", "error")
+
+    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
+        self.fn = fn
+        self.args = args
+        self.done = threading.Event()
+        self.result: Any = None
+        self.error: BaseException | None = None
+
+
+class GroupWriter:
+    def __init__(self, engine: Engine, last_seen_table: Table, *, flush_interval: float = 1.0,
+                 max_batch: int = 1000) -> None:
+        self._engine = engine
+        self._last_seen_table = last_seen_table
+        self._flush_interval = flush_interval
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._units: list[_Unit] = []
+        self._rows: dict[Table, list[dict]] = defaultdict(list)
+        self._last_seen: dict[int, datetime] = {}
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+        self.batches = 0
+        self.units_committed = 0
+
+    # API for handlers -----------------------------------------------------------------------
+
+    def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run ``fn(conn, *args)`` in the next group transaction; return once it is committed."""
+        unit = _Unit(fn, args)
+        with self._lock:
+            self._units.append(unit)
+        self._ensure_started()
+        self._wake.set()
+        unit.done.wait()
+        if unit.error is not None:
+            raise unit.error
+        return unit.result
+
+    def append(self, table: Table, row: dict) -> None:
+        """Insert ``row`` with the next commit; nobody waits for it."""
+        with self._lock:
+            self._rows[table].append(row)
+        self._ensure_started()
+
+    def touch(self, charger_id: int, when: datetime) -> None:
+        """Record that the charger was seen at ``when``; written with a later commit."""
+        self._last_seen[charger_id] = when
+        self._ensure_started()
+
+    def flush(self) -> None:
+        """Commit everything pending now (used at shutdown and by tests)."""
+        self.run(lambda conn: None)
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._wake.set()
+
+    # The writer loop ------------------------------------------------------------------------
+
+    def _ensure_started(self) -> None:
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name="group-writer",
+                                                    daemon=True)
+                    self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stopping:
+            self._wake.wait(self._flush_interval)
+            self._wake.clear()
+            try:
+                self._drain(flush_last_seen=True)
+            except Exception:  # noqa: BLE001 - the writer must survive anything
+                log.exception("group writer: unexpected failure")
+
+    def _drain(self, flush_last_seen: bool) -> None:
+        while True:
+            with self._lock:
+                units = self._units[: self._max_batch]
+                del self._units[: self._max_batch]
+                rows, self._rows = self._rows, defaultdict(list)
+            seen: dict[int, datetime] = {}
+            if flush_last_seen and self._last_seen:
+                seen, self._last_seen = self._last_seen, {}
+            if not units and not rows and not seen:
+                return
+            self._commit(units, rows, seen)
+            flush_last_seen = False
+            with self._lock:
+                if not self._units:
+                    return
+
+    def _commit(self, units: list[_Unit], rows: dict[Table, list[dict]],
+                seen: dict[int, datetime]) -> None:
+        try:
+            with self._engine.begin() as conn:
+                for unit in units:
+                    unit.result = unit.fn(conn, *unit.args)
+                self._write_background(conn, rows, seen)
+        except Exception as exc:  # noqa: BLE001 - isolate the failing unit below
+            if len(units) > 1 or rows or seen:
+                log.warning("group commit of %d units failed; retrying one by one", len(units))
+                self._commit_one_by_one(units, rows, seen)
+            else:
+                for unit in units:
+                    unit.error = exc
+                    log.exception("unit of work failed")
+        else:
+            self.batches += 1
+            self.units_committed += len(units)
+        for unit in units:
+            unit.done.set()
+
+    def _commit_one_by_one(self, units: list[_Unit], rows: dict[Table, list[dict]],
+                           seen: dict[int, datetime]) -> None:
+        for unit in units:
+            unit.result, unit.error = None, None
+            try:
+                with self._engine.begin() as conn:
+                    unit.result = unit.fn(conn, *unit.args)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("unit of work %s failed", getattr(unit.fn, "__name__", unit.fn))
+                unit.error = exc
+        try:
+            with self._engine.begin() as conn:
+                self._write_background(conn, rows, seen)
+        except Exception:  # noqa: BLE001
+            log.exception("dropping %d background rows that could not be written",
+                          sum(len(r) for r in rows.values()))
+
+    def _write_background(self, conn: Connection, rows: dict[Table, list[dict]],
+                          seen: dict[int, datetime]) -> None:
+        for table, batch in rows.items():
+            if batch:
+                conn.execute(table.insert(), batch)
+        if seen:
+            t = self._last_seen_table
+            conn.execute(
+                update(t).where(t.c.id == bindparam("cid")).values(last_heartbeat=bindparam("ts")),
+                [{"cid": cid, "ts": ts} for cid, ts in seen.items()],
+            )

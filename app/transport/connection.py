@@ -1,0 +1,224 @@
+"""Drive one charger's OCPP session over its websocket (flask-sock / simple-websocket).
+
+The receive loop answers the charger's CALLs in order; ``call`` sends our CALLs, one at a time,
+from any greenlet (API requests, jobs) and waits for the reply or the timeout. Calls may cross:
+a charger's CALL is answered while ours is outstanding.
+"""
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from simple_websocket import ConnectionClosed
+from wsproto.events import Ping
+
+from ..models import MessageLog
+from ..ocpp import errors, frames
+from ..ocpp.context import ChargerContext
+from ..ocpp.session import CallReceived, Ignored, OcppSession, Rejected, ReplyReceived
+from ..storage.writer import GroupWriter
+from .registry import node_id
+
+log = logging.getLogger(__name__)
+message_log = MessageLog.__table__
+_serial = itertools.count(1)
+
+
+@dataclass
+class CallOutcome:
+    """What became of one outgoing CALL."""
+
+    status: str  # completed | error | timeout
+    message_id: str
+    response: dict[str, Any] | None = None
+    error_code: str | None = None
+    error_description: str | None = None
+    error_details: dict[str, Any] = field(default_factory=dict)
+    sent_at: datetime | None = None
+    duration_ms: float | None = None
+
+
+class _Waiter:
+    __slots__ = ("event", "outcome")
+
+    def __init__(self) -> None:
+        self.event = threading.Event()
+        self.outcome: ReplyReceived | None = None
+
+
+class ChargerConnection:
+    def __init__(self, ws: Any, ctx: ChargerContext, session: OcppSession, handlers: dict,
+                 *, log_messages: bool, ping_interval: float, max_missed_pongs: int) -> None:
+        self.ws = ws
+        self.ctx = ctx
+        self.session = session
+        self.handlers = handlers
+        self.identity = ctx.identity
+        self.owner = f"{node_id()}:{next(_serial)}"
+        self._writer: GroupWriter = ctx.writer
+        self._log_messages = log_messages
+        self._ping_interval = ping_interval or None
+        self._max_missed_pongs = max_missed_pongs
+        self._send_lock = threading.Lock()
+        self._call_lock = threading.Lock()
+        self._waiters: dict[str, _Waiter] = {}
+        self._closed = False
+
+    # Sending --------------------------------------------------------------------------------
+
+    def _send(self, text: str, message_type: int, message_id: str | None,
+              action: str | None) -> None:
+        with self._send_lock:
+            self.ws.send(text)
+        self._log("out", text, message_type, message_id, action)
+
+    def _log(self, direction: str, text: str | bytes, message_type: int | None,
+             message_id: str | None, action: str | None) -> None:
+        if not self._log_messages:
+            return
+        if isinstance(text, bytes):
+            text = text.decode("utf-8", "replace")
+        self._writer.append(message_log, {
+            "charger_id": self.ctx.charger_id, "identity": self.identity, "direction": direction,
+            "created_at": datetime.now(UTC), "message_type": message_type,
+            "message_id": message_id, "action": action, "frame": text,
+        })
+
+    def call(self, action: str, payload: dict[str, Any], timeout: float) -> CallOutcome:
+        """Send a CALL and wait for its reply; waits its turn behind other outgoing CALLs."""
+        deadline = time.monotonic() + timeout
+        if not self._call_lock.acquire(timeout=timeout):
+            return CallOutcome("timeout", "", error_description="waited too long for its turn")
+        try:
+            if self._closed:
+                return CallOutcome("error", "", error_code="NotConnected",
+                                   error_description="the charger disconnected")
+            pending, text = self.session.start_call(action, payload)
+            waiter = _Waiter()
+            self._waiters[pending.unique_id] = waiter
+            sent_at = datetime.now(UTC)
+            started = time.perf_counter()
+            try:
+                self._send(text, frames.CALL, pending.unique_id, action)
+            except (ConnectionClosed, OSError):
+                self.session.expire(pending.unique_id)
+                return CallOutcome("error", pending.unique_id, error_code="NotConnected",
+                                   error_description="the charger disconnected", sent_at=sent_at)
+            waiter.event.wait(max(0.0, deadline - time.monotonic()))
+            self._waiters.pop(pending.unique_id, None)
+            duration = (time.perf_counter() - started) * 1000
+            reply = waiter.outcome
+            if reply is None and self.session.expire(pending.unique_id):
+                if self._closed:
+                    return CallOutcome("error", pending.unique_id, error_code="NotConnected",
+                                       error_description="the charger disconnected",
+                                       sent_at=sent_at, duration_ms=duration)
+                return CallOutcome("timeout", pending.unique_id, sent_at=sent_at,
+                                   duration_ms=duration)
+            return _outcome(reply, sent_at, duration)
+        finally:
+            self._call_lock.release()
+
+    # Receiving ------------------------------------------------------------------------------
+
+    def serve(self) -> None:
+        """Run until the charger disconnects or the connection is replaced."""
+        missed_pongs = 0
+        while not self._closed:
+            try:
+                text = self.ws.receive(timeout=self._ping_interval)
+            except ConnectionClosed:
+                break
+            if text is None:
+                if not self.ws.connected:
+                    break
+                missed_pongs = 0 if self.ws.pong_received else missed_pongs + 1
+                if self._max_missed_pongs and missed_pongs >= self._max_missed_pongs:
+                    log.info("%s: %d pings unanswered, closing", self.identity, missed_pongs)
+                    break
+                self._ping()
+                continue
+            self._handle_frame(text)
+
+    def _ping(self) -> None:
+        self.ws.pong_received = False
+        try:
+            with self._send_lock:
+                self.ws.sock.send(self.ws.ws.send(Ping()))
+        except OSError:
+            self._closed = True
+
+    def _handle_frame(self, text: str | bytes) -> None:
+        now = datetime.now(UTC)
+        self._writer.touch(self.ctx.charger_id, now)
+        event = self.session.receive(text)
+        if isinstance(event, CallReceived):
+            call = event.call
+            self._log("in", text, frames.CALL, call.unique_id, call.action)
+            if event.violation is not None:
+                log.warning("%s: lenient: %s %s", self.identity, call.action,
+                            event.violation.description)
+            self._answer(call, now)
+        elif isinstance(event, ReplyReceived):
+            message_type = (frames.CALLRESULT if isinstance(event.message, frames.CallResult)
+                            else frames.CALLERROR)
+            self._log("in", text, message_type, event.call.unique_id, event.call.action)
+            waiter = self._waiters.get(event.call.unique_id)
+            if waiter is not None:
+                waiter.outcome = event
+                waiter.event.set()
+        elif isinstance(event, Rejected):
+            self._log("in", text, None, None, event.action)
+            log.info("%s: rejected frame: %s", self.identity, event.error)
+            self._send(event.reply, frames.CALLERROR, event.error.unique_id, event.action)
+        elif isinstance(event, Ignored):
+            self._log("in", text, None, event.unique_id, None)
+            log.info("%s: ignored frame (%s)", self.identity, event.reason)
+
+    def _answer(self, call: frames.Call, now: datetime) -> None:
+        handler = self.handlers[call.action]
+        try:
+            reply = self.session.result(call.unique_id, handler(self.ctx, call.payload, now))
+            message_type = frames.CALLRESULT
+        except errors.RemoteProtocolError as exc:
+            reply = self.session.error(call.unique_id, exc.code, exc.description, exc.details)
+            message_type = frames.CALLERROR
+        except Exception:  # noqa: BLE001 - our fault: say so without leaking details
+            log.exception("%s: handler for %s failed", self.identity, call.action)
+            reply = self.session.error(call.unique_id, errors.INTERNAL_ERROR,
+                                       "The CSMS could not process the request")
+            message_type = frames.CALLERROR
+        try:
+            self._send(reply, message_type, call.unique_id, call.action)
+        except (ConnectionClosed, OSError):
+            self._closed = True
+
+    def close(self, reason: str = "") -> None:
+        """Close the socket (a newer connection replaced this one, or shutdown)."""
+        self._closed = True
+        for waiter in list(self._waiters.values()):
+            waiter.event.set()
+        try:
+            self.ws.close(reason=1000, message=reason[:120])
+        except Exception:  # noqa: BLE001 - already closed
+            pass
+
+
+def _outcome(reply: ReplyReceived, sent_at: datetime, duration: float) -> CallOutcome:
+    message = reply.message
+    if isinstance(message, frames.CallError):
+        return CallOutcome("error", message.unique_id, error_code=message.code,
+                           error_description=message.description,
+                           error_details=message.details, sent_at=sent_at, duration_ms=duration)
+    if reply.violation is not None:
+        return CallOutcome("error", message.unique_id, response=message.payload,
+                           error_code=reply.violation.code,
+                           error_description=f"invalid reply: {reply.violation.description}",
+                           sent_at=sent_at, duration_ms=duration)
+    return CallOutcome("completed", message.unique_id, response=message.payload,
+                       sent_at=sent_at, duration_ms=duration)

@@ -1,0 +1,132 @@
+"""The OCPP-J endpoint: ``ws://HOST:PORT/<prefix>/<identity>``.
+
+The HTTP handshake is checked before the upgrade (simple-websocket completes the upgrade before
+the route runs): an unknown charger gets 404 unless the policy enrols it, a disabled one 404 too.
+Then the subprotocol picks the OCPP version; a charger offering none we speak is closed at once.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from urllib.parse import unquote
+
+from flask import Blueprint, Flask, abort, current_app, g, request
+from sqlalchemy import select
+
+from .. import runtime
+from ..extensions import db, sock
+from ..models import Charger
+from ..ocpp import v16, versions
+from ..ocpp.context import ChargerContext
+from ..ocpp.session import OcppSession
+from ..services import stations
+from .connection import ChargerConnection
+from .registry import registry
+
+log = logging.getLogger(__name__)
+
+HANDLERS = {"1.6": v16.HANDLERS}
+MAX_IDENTITY_LENGTH = 64
+
+
+def init_app(app: Flask) -> None:
+    prefix = app.config["OCPP_PATH_PREFIX"].rstrip("/")
+    app.config.setdefault("SOCK_SERVER_OPTIONS", {}).update({
+        "subprotocols": versions.server_subprotocols(),
+        "max_message_size": app.config["OCPP_MAX_FRAME_BYTES"],
+        # Pings are sent by ChargerConnection, which tolerates chargers that never answer them.
+        "ping_interval": None,
+    })
+    bp = Blueprint("ocpp", __name__)
+    sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
+    bp.before_app_request(_check_handshake)
+    app.register_blueprint(bp)
+
+
+def _identity_from_request(prefix: str) -> str | None:
+    # The raw URI keeps %2F and friends encoded, so the last segment is the identity.
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
+    path = raw.split("?", 1)[0]
+    if not path.startswith(prefix + "/"):
+        return None
+    segment = path.rstrip("/").rsplit("/", 1)[-1]
+    return unquote(segment)
+
+
+def _check_handshake():
+    prefix = current_app.config["OCPP_PATH_PREFIX"].rstrip("/")
+    if not request.path.startswith(prefix + "/"):
+        return None
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        abort(400, description="OCPP endpoint: websocket upgrade expected")
+    identity = _identity_from_request(prefix)
+    if not identity or len(identity) > MAX_IDENTITY_LENGTH:
+        abort(404)
+    charger = db.session.execute(
+        select(Charger).where(Charger.identity == identity)).scalar_one_or_none()
+    if charger is None:
+        policy = current_app.config["OCPP_UNKNOWN_CHARGERS"]
+        if policy == "reject":
+            log.info("refused unknown charger %r", identity)
+            abort(404)
+        charger = Charger(identity=identity, auto_enrolled=True,
+                          registration_status="accepted" if policy == "accept" else "pending")
+        db.session.add(charger)
+        db.session.commit()
+        log.info("enrolled charger %r (%s)", identity, charger.registration_status)
+    if not charger.enabled:
+        log.info("refused disabled charger %r", identity)
+        abort(404)
+    g.ocpp_charger = (charger.id, identity, charger.lenient)
+    db.session.commit()  # end the read transaction before the socket takes over
+    return None
+
+
+def _version_for(ws) -> versions.OcppVersion | None:
+    if ws.subprotocol:
+        return versions.by_subprotocol(ws.subprotocol)
+    offered = request.headers.get("Sec-WebSocket-Protocol", "")
+    if any(part.strip() for part in offered.split(",")):
+        return None  # offered only versions we do not speak
+    fallback = current_app.config["OCPP_NO_SUBPROTOCOL_VERSION"]
+    return versions.SUPPORTED.get(fallback)
+
+
+def ocpp_socket(ws, rest: str) -> None:
+    charger_id, identity, lenient = g.ocpp_charger
+    version = _version_for(ws)
+    if version is None:
+        log.info("%s offered no OCPP version we speak (%r): closing", identity,
+                 request.headers.get("Sec-WebSocket-Protocol"))
+        ws.close(reason=1002, message="Unsupported OCPP version")
+        return
+    app = current_app._get_current_object()
+    config = app.config
+    writer = runtime.writer(app)
+    handlers = HANDLERS[version.name]
+    ctx = ChargerContext(identity=identity, charger_id=charger_id, writer=writer,
+                         heartbeat_interval=config["OCPP_HEARTBEAT_INTERVAL"],
+                         unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"])
+    session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
+    connection = ChargerConnection(
+        ws, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
+        ping_interval=config["OCPP_PING_INTERVAL"],
+        max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
+    )
+    previous = registry.register(connection)
+    if previous is not None:
+        log.info("%s reconnected: closing its previous connection", identity)
+        previous.close("replaced by a new connection")
+    writer.run(stations.record_connected, charger_id, connection.owner, version.name, _now())
+    log.info("%s connected (OCPP %s)", identity, version.name)
+    try:
+        connection.serve()
+    finally:
+        connection.close()
+        registry.unregister(connection)
+        writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
+        log.info("%s disconnected", identity)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

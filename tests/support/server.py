@@ -1,0 +1,84 @@
+"""Start the real server (gunicorn, gevent worker) on a free port with its own database."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class LiveServer:
+    """A running Constellation: ``url``, ``ws_url``, ``env`` and a CLI runner on its database."""
+
+    def __init__(self, env: dict[str, str] | None = None, instance_dir: str | None = None) -> None:
+        self.instance_dir = instance_dir or tempfile.mkdtemp(prefix="constellation-test-")
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
+        self.env = {
+            **os.environ,
+            "CONSTELLATION_INSTANCE_DIR": self.instance_dir,
+            "LOG_LEVEL": "INFO",
+            "PUBLIC_BASE_URL": self.url,
+            # Tests wait for last-seen times: write them promptly.
+            "LAST_SEEN_FLUSH_SECONDS": "0.2",
+            **(env or {}),
+        }
+        self.log_path = Path(self.instance_dir) / "server.log"
+        self.proc: subprocess.Popen | None = None
+
+    def flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+        return subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT,
+                              env=self.env, capture_output=True, text=True, check=check)
+
+    def start(self) -> LiveServer:
+        self.flask("db", "upgrade")
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(
+            [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind",
+             f"127.0.0.1:{self.port}", "wsgi:app"],
+            cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
+                    return self
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError("server did not become healthy in 30 s")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def create_user(self, name: str, role: str = "admin", password: str = "correct-horse-9") -> str:
+        """Create a user through the CLI and return a fresh API token for it."""
+        self.flask("users", "create", name, "--password", password, "--role", role)
+        out = self.flask("users", "token", name).stdout.strip().splitlines()
+        return out[-1].strip()
