@@ -62,8 +62,8 @@ DEFAULTS = {
     "health_url": "http://127.0.0.1:8888/healthz",
     "health_timeout": "90",
     "health_check_version": "true",
-    "build_command": "/usr/bin/python3 -m venv .venv && "
-                     ".venv/bin/pip install --quiet --disable-pip-version-check -r requirements.txt",
+    "build_command": "/usr/bin/python3 -m venv .venv && .venv/bin/pip install --quiet "
+                     "--disable-pip-version-check -r requirements.txt",
     "migrate_command": ".venv/bin/flask --app wsgi db upgrade",
     "revision_command": ".venv/bin/flask --app wsgi db current",
     "downgrade_command": ".venv/bin/flask --app wsgi db downgrade {revision}",
@@ -350,8 +350,13 @@ class Upgrader:
     def restore_database(self, backup: Path) -> None:
         db = self.sqlite_path()
         assert db is not None
+        owner = db.stat()
         with sqlite3.connect(backup) as src, sqlite3.connect(db) as dst:
             src.backup(dst)
+        # This runs as root: files SQLite created beside the database must stay the app's.
+        for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+            if path.exists():
+                os.chown(path, owner.st_uid, owner.st_gid)
         log.info("restored the database %s from %s", db, backup)
 
     def revision(self, release: Path) -> str | None:

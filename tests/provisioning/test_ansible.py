@@ -18,9 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 VAULT_PASSWORD = REPO / "molecule" / "default" / "vault-password"
 VALIDATE = REPO / "roles" / "common" / "files" / "constellation-validate"
-ENV = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0", "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin",
+ENV = {"ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0",
+       "PATH": f"{BIN}:/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(Path.home()),
        "ANSIBLE_LOCALHOST_WARNING": "0", "ANSIBLE_INVENTORY_UNPARSED_WARNING": "0",
-       "ANSIBLE_ROLES_PATH": str(REPO / "roles"), "HOME": str(Path.home())}
+       "ANSIBLE_ROLES_PATH": str(REPO / "roles")}
 
 
 def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -32,9 +33,9 @@ def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def render(tmp_path: Path, role: str, templates: list[str], **variables) -> Path:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    extra = {"ansible_python_interpreter": sys.executable, "repo": str(REPO), "role": role, "templates": templates, "out_dir": str(tmp_path),
-             "ansible_managed": "Ansible managed", "inventory_hostname": "test-node",
-             **variables}
+    extra = {"ansible_python_interpreter": sys.executable, "repo": str(REPO), "role": role,
+             "templates": templates, "out_dir": str(tmp_path),
+             "ansible_managed": "Ansible managed", **variables}
     run(str(BIN / "ansible-playbook"), "-i", "localhost,", "-e", json.dumps(extra),
         str(REPO / "tests" / "provisioning" / "render.yml"))
     return tmp_path
