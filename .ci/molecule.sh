@@ -41,11 +41,11 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
 fi
 export PATH="$PWD/.venv/bin:$PATH"
 
-step "building or reusing the cached Debian root file system"
-molecule/scripts/nspawn.sh rootfs
-
 step "pytest tests/provisioning (upgrade command, templates, syntax, ansible-lint)"
 .venv/bin/python -m pytest -q -p no:cacheprovider tests/provisioning
+
+step "building or reusing the cached Debian root file system"
+molecule/scripts/nspawn.sh rootfs
 
 step "molecule test -s $scenario (create, converge, idempotence, check, verify, destroy)"
 if molecule test -s "$scenario"; then

@@ -27,6 +27,7 @@ rootfs() {
   say "debootstrap $SUITE into $tmp (once; cached as $TARBALL)"
   debootstrap --variant=minbase --include="$INCLUDE" "$SUITE" "$tmp" "$MIRROR" >"$tmp.log" 2>&1 \
     || { tail -20 "$tmp.log" >&2; rm -rf "$tmp"; exit 1; }
+  chmod 755 "$tmp"  # mktemp made it 0700: as the container's / that locks every user but root out
   tar -C "$tmp" -I 'zstd -T0 -3' -cf "$TARBALL.part" .
   mv "$TARBALL.part" "$TARBALL"
   rm -rf "$tmp" "$tmp.log"
@@ -39,6 +40,7 @@ start() {
   mkdir -p "$dir" "$RUN_DIR"
   say "unpacking the root file system for $name"
   tar -C "$dir" -I zstd -xf "$TARBALL"
+  chmod 755 "$dir"
   echo "$name" > "$dir/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 %s\n::1 localhost\n' "$name" > "$dir/etc/hosts"
   # The host's extra CA certificates (pip and apt over TLS go through them here).
@@ -49,8 +51,12 @@ start() {
   # nodes' redis-server on port 6379 collide): the roles start them once configured.
   printf '#!/bin/sh\nexit 101\n' > "$dir/usr/sbin/policy-rc.d"
   chmod 755 "$dir/usr/sbin/policy-rc.d"
+  # Downloaded packages outlive the container, so later runs fetch less (pip's cache is safe
+  # to share; apt's is per container because apt locks it).
+  mkdir -p "$CACHE_DIR/pip" "$CACHE_DIR/apt/$name/partial"
   say "booting $name"
   setsid systemd-nspawn -b --register=no --keep-unit -M "$name" -D "$dir" --console=passive \
+    --bind="$CACHE_DIR/pip:/root/.cache/pip" --bind="$CACHE_DIR/apt/$name:/var/cache/apt/archives" \
     >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   echo $! > "$RUN_DIR/$name.nspawn.pid"
   for _ in $(seq 1 120); do
