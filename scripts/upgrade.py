@@ -342,8 +342,11 @@ class Upgrader:
             log.info("no SQLite database to back up (migrations are undone with downgrade)")
             return None
         backup = db.with_name(f"{db.name}.before-{label}")
-        with sqlite3.connect(db) as src, sqlite3.connect(backup) as dst:
-            src.backup(dst)
+        try:
+            with sqlite3.connect(db) as src, sqlite3.connect(backup) as dst:
+                src.backup(dst)
+        except (sqlite3.Error, OSError) as exc:
+            raise UpgradeError(f"could not back up the database {db}: {exc}") from exc
         log.info("backed up the database %s to %s", db, backup)
         return backup
 
@@ -466,7 +469,11 @@ class Upgrader:
 
         old_revision = self.revision(previous)
         log.info("database revision before the upgrade: %s", old_revision or "unknown")
-        backup = self.backup_database(expected)
+        try:
+            backup = self.backup_database(expected)
+        except UpgradeError as exc:
+            log.error("%s; the running version was not touched", exc)
+            return 1
         self.state["pending"] = {"target": target.label, "release": str(release),
                                  "previous": str(previous), "revision": old_revision,
                                  "backup": str(backup) if backup else None}
