@@ -243,10 +243,12 @@ def series(transaction_id: int) -> dict[str, list[tuple[datetime, float]]]:
     start = tx.meter_start if tx is not None and tx.meter_start is not None else None
     if start is None and energy:
         start = min(energy.values())
-    return {
-        "power": sorted(power.items()),
-        "energy": sorted((ts, max(0.0, v - (start or 0.0))) for ts, v in energy.items()),
-    }
+    delivered = sorted((ts, max(0.0, v - (start or 0.0))) for ts, v in energy.items())
+    # The stop reading closes the energy curve (chargers rarely sample at the very end).
+    if tx is not None and tx.stopped_at is not None and tx.meter_stop is not None \
+            and start is not None and (not delivered or delivered[-1][0] < tx.stopped_at):
+        delivered.append((tx.stopped_at, max(0.0, tx.meter_stop - start)))
+    return {"power": sorted(power.items()), "energy": delivered}
 
 
 def since_days(days: int) -> datetime:

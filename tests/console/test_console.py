@@ -1,0 +1,191 @@
+"""What an operator does in the console, in a real browser against the live server, with a
+simulated OCPP charger on the other side."""
+from __future__ import annotations
+
+import csv
+import re
+
+from ocpp.v16 import call
+from playwright.sync_api import expect
+
+from tests.support.charger import SimCharger
+
+from .conftest import PASSWORD, TIMEOUT_MS
+
+
+def _meter(tx_id: int, when: str, watts: float, wh: float) -> call.MeterValues:
+    return call.MeterValues(connector_id=1, transaction_id=tx_id, meter_value=[{
+        "timestamp": when,
+        "sampledValue": [
+            {"value": str(watts / 1000), "unit": "kW", "measurand": "Power.Active.Import"},
+            {"value": str(wh), "unit": "Wh", "measurand": "Energy.Active.Import.Register"},
+        ],
+    }])
+
+
+def test_login_rejects_a_wrong_password_and_logs_out(new_page, console_users):
+    page = new_page()
+    page.goto("/console/transactions")
+    expect(page).to_have_url(re.compile(r"/console/login\?next="))
+    page.get_by_label("User name").fill(console_users["operator"])
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_have_text(re.compile("Wrong user name or password"))
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    # Back where they were going.
+    expect(page.get_by_role("heading", name="Transactions")).to_be_visible()
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_text("You are logged out.")).to_be_visible()
+    page.goto("/console/")
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_dashboard_shows_a_charger_arrive_and_change_without_reloading(new_page, server,
+                                                                       identity, screenshot):
+    page = new_page("operator")
+    page.goto("/console/")
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=TIMEOUT_MS)
+    page.evaluate("window.__notReloaded = true")
+    row = page.locator(f'tr[data-charger="{identity}"]')
+    expect(row).to_have_count(0)
+
+    cp = SimCharger(server.ws_url, identity).connect()
+    try:
+        cp.boot()
+        expect(row).to_be_visible(timeout=TIMEOUT_MS)
+        expect(row.locator("td.conn")).to_contain_text("Online", timeout=TIMEOUT_MS)
+        cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
+        expect(row.locator('li[data-connector="1"]')).to_contain_text("Available",
+                                                                      timeout=TIMEOUT_MS)
+        cp.call(call.StatusNotification(connector_id=1, error_code="NoError",
+                                        status="Preparing"))
+        tx = cp.call(call.StartTransaction(connector_id=1, id_tag="DASH-TAG", meter_start=0,
+                                           timestamp="2026-11-28T10:00:00Z"))
+        cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging"))
+        cp.call(_meter(tx.transaction_id, "2026-11-28T10:01:00Z", 7400, 120))
+        expect(row.locator('li[data-connector="1"]')).to_contain_text("Charging",
+                                                                      timeout=TIMEOUT_MS)
+        expect(row.locator("td.power")).to_have_text("7.40 kW", timeout=TIMEOUT_MS)
+        expect(page.locator("#count-charging")).not_to_have_text("0", timeout=TIMEOUT_MS)
+        cp.call(call.StatusNotification(connector_id=2, error_code="GroundFailure",
+                                        status="Faulted"))
+        expect(row.locator('li[data-connector="2"]')).to_contain_text("GroundFailure",
+                                                                      timeout=TIMEOUT_MS)
+        expect(page.locator("#count-faulted")).not_to_have_text("0", timeout=TIMEOUT_MS)
+        screenshot(page, "dashboard")
+    finally:
+        cp.close()
+    expect(row.locator("td.conn")).to_contain_text("Offline", timeout=TIMEOUT_MS)
+    assert page.evaluate("window.__notReloaded") is True
+
+
+def test_send_a_command_and_see_its_reply_and_schema_errors(new_page, charger, screenshot):
+    page = new_page("operator")
+    page.goto(f"/console/chargers/{charger.identity}")
+    expect(page.get_by_role("heading", name=f"Charger {charger.identity}")).to_be_visible()
+    screenshot(page, "charger")
+    page.locator("#cmd-Reset summary").click()
+    page.locator("#cmd-Reset").get_by_label("Type").select_option("Soft")
+    page.get_by_role("button", name="Send Reset").click()
+    expect(page.locator("#command-status")).to_have_text("completed", timeout=TIMEOUT_MS)
+    expect(page.locator("#command-response")).to_contain_text('"status": "Accepted"')
+    assert ("Reset", {"type": "Soft"}) in charger.received
+
+    # A value the schema refuses: the error is said next to the field it is about.
+    page.goto(f"/console/chargers/{charger.identity}/commands/ChangeConfiguration")
+    page.get_by_label("Key").fill("K" * 60)
+    page.get_by_label("Value").fill("1")
+    page.get_by_role("button", name="Send ChangeConfiguration").click()
+    error = page.locator("#ChangeConfiguration-key-error")
+    expect(error).to_contain_text("is too long", timeout=TIMEOUT_MS)
+    expect(page.get_by_label("Key")).to_have_attribute("aria-invalid", "true")
+    assert not any(a == "ChangeConfiguration" for a, _ in charger.received)
+
+    # The command history on the charger page has it, with who sent it.
+    page.goto(f"/console/chargers/{charger.identity}#command-history")
+    history = page.locator("#command-table")
+    expect(history).to_contain_text("Reset")
+    expect(history).to_contain_text("console-operator (console)")
+
+
+def test_stop_a_transaction_then_find_it_with_its_chart_and_export_csv(new_page, charger,
+                                                                       screenshot):
+    cp = charger
+    cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Charging"))
+    tx = cp.call(call.StartTransaction(connector_id=1, id_tag="STOP-TAG", meter_start=1000,
+                                       timestamp="2026-11-28T10:00:00Z"))
+    tx_id = tx.transaction_id
+    for minute, (watts, wh) in enumerate([(3600, 1000), (7200, 1060), (7000, 1180)]):
+        cp.call(_meter(tx_id, f"2026-11-28T10:{minute:02d}:30Z", watts, wh))
+
+    page = new_page("operator")
+    page.goto(f"/console/chargers/{cp.identity}")
+    connector = page.locator('#connector-table tr[data-connector="1"]')
+    expect(connector.locator(".live-power")).to_have_text("7.00 kW")
+    cp.call(_meter(tx_id, "2026-11-28T10:03:30Z", 11000, 1300))
+    expect(connector.locator(".live-power")).to_have_text("11.00 kW", timeout=TIMEOUT_MS)
+
+    page.get_by_role("button", name=f"Stop transaction #{tx_id}").click()
+    expect(page.get_by_text("RemoteStopTransaction: the charger answered Accepted.")
+           ).to_be_visible(timeout=TIMEOUT_MS)
+    assert ("RemoteStopTransaction", {"transaction_id": tx_id}) in cp.received
+    # The charger ends it as a real one would; the page follows without reloading.
+    cp.call(call.StopTransaction(transaction_id=tx_id, meter_stop=1450,
+                                 timestamp="2026-11-28T10:05:00Z", reason="Remote"))
+    cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
+    expect(connector.locator(".connector-status")).to_contain_text("Available",
+                                                                   timeout=TIMEOUT_MS)
+    expect(page.get_by_role("button", name=f"Stop transaction #{tx_id}")).to_have_count(0)
+
+    page.goto("/console/transactions")
+    page.get_by_label("Charger").select_option(cp.identity)
+    page.get_by_label("State").select_option("stopped")
+    page.get_by_role("button", name="Filter").click()
+    row = page.locator(f'tr[data-transaction="{tx_id}"]')
+    expect(row.locator(".tx-state")).to_contain_text("stopped")
+    expect(row).to_contain_text("450 Wh")
+    screenshot(page, "transactions")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Export these as CSV").click()
+    rows = list(csv.DictReader(open(info.value.path(), encoding="utf-8")))
+    assert [r["id"] for r in rows] == [str(tx_id)]
+    assert rows[0]["charger"] == cp.identity and rows[0]["state"] == "stopped"
+    assert float(rows[0]["energy_wh"]) == 450
+
+    row.get_by_role("link", name=f"#{tx_id}").click()
+    expect(page.get_by_role("heading", name=f"Transaction #{tx_id}")).to_be_visible()
+    expect(page.locator("svg.chart.power polyline")).to_have_count(1)
+    expect(page.locator("svg.chart.energy polyline")).to_have_count(1)
+    expect(page.locator("svg.chart.power title")).to_contain_text("highest 11 kW")
+    screenshot(page, "transaction-detail")
+
+
+def test_message_log_tails_live(new_page, charger):
+    page = new_page("viewer")
+    page.goto(f"/console/chargers/{charger.identity}/messages")
+    expect(page.locator("#log-tail")).to_contain_text("BootNotification")
+    expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=TIMEOUT_MS)
+    charger.call(call.DataTransfer(vendor_id="tail-test", data="hello"))
+    expect(page.locator("#log-tail")).to_contain_text("tail-test", timeout=TIMEOUT_MS)
+
+
+def test_a_viewer_cannot_send_commands(new_page, charger):
+    page = new_page("viewer")
+    page.goto(f"/console/chargers/{charger.identity}")
+    expect(page.get_by_role("heading", name=f"Charger {charger.identity}")).to_be_visible()
+    expect(page.locator("#commands")).to_have_count(0)
+    expect(page.get_by_role("button", name="Fetch from the charger")).to_have_count(0)
+    # Not only hidden: the server refuses the form even with a valid CSRF token.
+    page.goto(f"/console/chargers/{charger.identity}/commands/Reset")
+    expect(page.get_by_role("button", name="Send Reset")).to_have_count(0)
+    token = page.evaluate("document.cookie")  # HttpOnly: the session cookie is not visible
+    assert "session" not in token
+    response = page.request.post(f"/console/chargers/{charger.identity}/commands/Reset",
+                                 form={"type": "Hard"})
+    assert response.status == 403
+    assert "can look but not change" in response.text()
+    assert not any(a == "Reset" for a, _ in charger.received)
+    page.goto("/console/users")
+    expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
