@@ -88,8 +88,9 @@ def test_authorize_by_stored_tokens(server, charger, tokens, identity):
     tokens("B" + tag, status="Blocked")
     tokens("E" + tag, status="Accepted", expiry_date="2020-01-01T00:00:00Z")
     accepted = charger.call(call.Authorize(id_tag="A" + tag)).id_tag_info
-    assert accepted["status"] == "Accepted" and accepted["parentIdTag"] == "GROUP1"
-    assert accepted["expiryDate"].startswith("2099-01-01T00:00:00")
+    # The ocpp package hands replies over with snake_case keys.
+    assert accepted["status"] == "Accepted" and accepted["parent_id_tag"] == "GROUP1"
+    assert accepted["expiry_date"].startswith("2099-01-01T00:00:00")
     assert charger.call(call.Authorize(id_tag="B" + tag)).id_tag_info["status"] == "Blocked"
     assert charger.call(call.Authorize(id_tag="E" + tag)).id_tag_info["status"] == "Expired"
     assert charger.call(call.Authorize(id_tag="U" + tag)).id_tag_info["status"] == "Invalid"

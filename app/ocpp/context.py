@@ -15,3 +15,10 @@ class ChargerContext:
     heartbeat_interval: int
     unknown_tag_policy: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # Transaction ids known to be this charger's: MeterValues link to them without a query.
+    known_transactions: set[int] = field(default_factory=set)
+
+    def remember_transaction(self, tx_id: int) -> None:
+        if len(self.known_transactions) >= 64:
+            self.known_transactions.clear()
+        self.known_transactions.add(tx_id)

@@ -72,20 +72,20 @@ class ChargerConnection:
     # Sending --------------------------------------------------------------------------------
 
     def _send(self, text: str, message_type: int, message_id: str | None,
-              action: str | None) -> None:
+              action: str | None, when: datetime | None = None) -> None:
         with self._send_lock:
             self.ws.send(text)
-        self._log("out", text, message_type, message_id, action)
+        self._log("out", text, message_type, message_id, action, when)
 
     def _log(self, direction: str, text: str | bytes, message_type: int | None,
-             message_id: str | None, action: str | None) -> None:
+             message_id: str | None, action: str | None, when: datetime | None = None) -> None:
         if not self._log_messages:
             return
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         self._writer.append(message_log, {
             "charger_id": self.ctx.charger_id, "identity": self.identity, "direction": direction,
-            "created_at": datetime.now(UTC), "message_type": message_type,
+            "created_at": when or datetime.now(UTC), "message_type": message_type,
             "message_id": message_id, "action": action, "frame": text,
         })
 
@@ -159,7 +159,7 @@ class ChargerConnection:
         event = self.session.receive(text)
         if isinstance(event, CallReceived):
             call = event.call
-            self._log("in", text, frames.CALL, call.unique_id, call.action)
+            self._log("in", text, frames.CALL, call.unique_id, call.action, now)
             if event.violation is not None:
                 log.warning("%s: lenient: %s %s", self.identity, call.action,
                             event.violation.description)

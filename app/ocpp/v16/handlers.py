@@ -63,6 +63,7 @@ def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     }
     reply = ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
                            ctx.unknown_tag_policy)
+    ctx.remember_transaction(reply["transactionId"])
     events.publish("transaction_started", ctx.identity, transaction_id=reply["transactionId"],
                    connector_id=p["connectorId"], id_tag=p["idTag"])
     return reply
@@ -72,8 +73,15 @@ def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     stations.check_connector_id(p["connectorId"])
     for entry in p["meterValue"]:
         parse_timestamp(entry["timestamp"])  # reject a bad time before anything is stored
-    ctx.writer.run(transactions.record_meter_values, ctx.charger_id, p["connectorId"],
-                   p.get("transactionId"), p["meterValue"])
+    tx_id = p.get("transactionId")
+    if tx_id is not None and tx_id not in ctx.known_transactions:
+        if ctx.writer.run(transactions.is_charger_transaction, ctx.charger_id, tx_id):
+            ctx.remember_transaction(tx_id)
+        else:
+            tx_id = None  # not this charger's: keep the values, unlinked
+    rows = transactions.meter_value_rows(ctx.charger_id, p["connectorId"], tx_id,
+                                         p["meterValue"])
+    ctx.writer.insert(transactions.meter_values, rows)
     events.publish("meter", ctx.identity, connector_id=p["connectorId"],
                    transaction_id=p.get("transactionId"), meter_value=p["meterValue"])
     return {}
