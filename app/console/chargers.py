@@ -14,28 +14,18 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import (
-    Charger,
-    Command,
-    ConfigurationKey,
-    DiagnosticsFile,
-    DiagnosticsRequest,
-    FirmwareDeployment,
-    FirmwareFile,
-    FirmwareStatus,
-    Reservation,
-)
+from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus
+from ..services import chargers as charger_service
 from ..services import commands as command_service
-from ..services import files
+from ..services import files, records
 from . import bp, can_write, queries, schema_forms
 
 
 def get_charger(identity: str) -> Charger:
-    charger = db.session.execute(select(Charger).where(Charger.identity == identity)
-                                 ).scalar_one_or_none()
-    if charger is None:
+    try:
+        return charger_service.get(identity)
+    except charger_service.ChargerError:
         abort(404, description=f"There is no charger {identity!r}.")
-    return charger
 
 
 def version_of(charger: Charger) -> str:
@@ -68,33 +58,27 @@ def describe(command: Command) -> str:
     return f"{command.action}: sent, waiting for the answer."
 
 
+def _rows(stmt, limit: int | None = None) -> list:
+    return list(db.session.execute(stmt if limit is None else stmt.limit(limit)).scalars())
+
+
 def _page_data(charger: Charger) -> dict[str, Any]:
     cid = charger.id
     return {
         "charger": charger,
         "state": queries.charger_state(charger),
-        "history": queries.status_history(cid, limit=30),
-        "config": list(db.session.execute(
-            select(ConfigurationKey).where(ConfigurationKey.charger_id == cid)
-            .order_by(ConfigurationKey.key)).scalars()),
+        "history": _rows(records.status_history(cid), 30),
+        "config": _rows(records.configuration(cid)),
         "commands": queries.commands(cid, limit=20),
         "actions": sorted(command_service.COMMANDS.get(version_of(charger), ())),
         "version": version_of(charger),
-        "deployments": list(db.session.execute(
-            select(FirmwareDeployment).where(FirmwareDeployment.charger_id == cid)
-            .order_by(FirmwareDeployment.id.desc()).limit(10)).scalars()),
-        "firmware_statuses": list(db.session.execute(
-            select(FirmwareStatus).where(FirmwareStatus.charger_id == cid)
-            .order_by(FirmwareStatus.id.desc()).limit(10)).scalars()),
-        "diagnostics": list(db.session.execute(
-            select(DiagnosticsRequest).where(DiagnosticsRequest.charger_id == cid)
-            .order_by(DiagnosticsRequest.id.desc()).limit(10)).scalars()),
+        "deployments": _rows(records.firmware_deployments(cid), 10),
+        "firmware_statuses": _rows(select(FirmwareStatus).where(FirmwareStatus.charger_id == cid)
+                                   .order_by(FirmwareStatus.id.desc()), 10),
+        "diagnostics": _rows(records.diagnostics_requests(cid), 10),
         "diagnostics_files": _files_by_request(cid),
-        "reservations": list(db.session.execute(
-            select(Reservation).where(Reservation.charger_id == cid)
-            .order_by(Reservation.id.desc()).limit(20)).scalars()),
-        "firmware_files": list(db.session.execute(
-            select(FirmwareFile).order_by(FirmwareFile.id.desc())).scalars()),
+        "reservations": _rows(records.reservations(cid), 20),
+        "firmware_files": _rows(records.firmware_files()),
     }
 
 
@@ -161,8 +145,7 @@ def command_form(identity: str, action: str):
             general_error = "Some fields cannot be read; see below."
     firmware_files = []
     if action == "UpdateFirmware":
-        firmware_files = list(db.session.execute(
-            select(FirmwareFile).order_by(FirmwareFile.id.desc())).scalars())
+        firmware_files = _rows(records.firmware_files())
     status = 200
     if general_error:
         status = 422 if errors else 409
@@ -235,7 +218,7 @@ def messages(identity: str):
 
 @bp.get("/diagnostics/files/<int:file_id>")
 def diagnostics_download(file_id: int):
-    item = db.session.get(DiagnosticsFile, file_id)
+    item = records.diagnostics_file(file_id)
     if item is None:
         abort(404, description=f"No diagnostics file {file_id}.")
     return send_file(files.diagnostics_path(item), as_attachment=True,

@@ -42,6 +42,11 @@ def charger_row(identity: str):
     return render_template("console/_charger_row.html", s=queries.charger_state(charger))
 
 
+@bp.get("/fragments/charger-rows")
+def charger_rows():
+    return render_template("console/_charger_rows.html", states=queries.overview())
+
+
 @bp.get("/fragments/summary")
 def summary():
     states = queries.overview()

@@ -13,15 +13,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import (
-    Charger,
-    DiagnosticsFile,
-    DiagnosticsRequest,
-    FirmwareDeployment,
-    FirmwareFile,
-    Reservation,
-)
-from ..services import files
+from ..models import Charger, DiagnosticsFile, FirmwareFile
+from ..services import files, records
 from . import bp, can_write, queries
 from .chargers import describe, send
 
@@ -88,8 +81,7 @@ def reservations():
                 flash(describe(command),
                       "info" if command.status == "completed" else "error")
                 return redirect(url_for("console.reservations"))
-    rows = list(db.session.execute(select(Reservation).order_by(Reservation.id.desc())
-                                   .limit(200)).scalars())
+    rows = list(db.session.execute(records.reservations().limit(200)).scalars())
     return render_template("console/reservations.html", reservations=rows,
                            identities=_identities(), chargers=_chargers(connected_only=True),
                            values=values, errors=errors, show_charger=True
@@ -102,11 +94,9 @@ def reservations():
 def firmware():
     return render_template(
         "console/firmware.html",
-        firmware_files=list(db.session.execute(
-            select(FirmwareFile).order_by(FirmwareFile.id.desc())).scalars()),
-        deployments=list(db.session.execute(
-            select(FirmwareDeployment).order_by(FirmwareDeployment.id.desc()).limit(100)
-        ).scalars()),
+        firmware_files=list(db.session.execute(records.firmware_files()).scalars()),
+        deployments=list(db.session.execute(records.firmware_deployments().limit(100)
+                                            ).scalars()),
         identities=_identities(), chargers=_chargers(connected_only=True))
 
 
@@ -143,9 +133,7 @@ def firmware_deploy():
 
 @bp.get("/diagnostics")
 def diagnostics():
-    requests = list(db.session.execute(select(DiagnosticsRequest)
-                                       .order_by(DiagnosticsRequest.id.desc()).limit(100)
-                                       ).scalars())
+    requests = list(db.session.execute(records.diagnostics_requests().limit(100)).scalars())
     files_by_request: dict[int, list[DiagnosticsFile]] = {}
     for item in db.session.execute(select(DiagnosticsFile).order_by(DiagnosticsFile.id)
                                    ).scalars():

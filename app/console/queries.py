@@ -6,7 +6,7 @@ tables, shaped for pages: the dashboard's overview, a charger's live state, hist
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +20,7 @@ from ..models import (
     StatusNotification,
     Transaction,
 )
+from ..services import records
 
 POWER = "Power.Active.Import"
 ENERGY = "Energy.Active.Import.Register"
@@ -157,16 +158,6 @@ def energy_summary(now: datetime | None = None) -> dict[str, float]:
     return {"today_wh": energy_since(day), "month_wh": energy_since(month)}
 
 
-def status_history(charger_id: int, limit: int = 50,
-                   errors_only: bool = False) -> list[StatusNotification]:
-    stmt = select(StatusNotification).where(StatusNotification.charger_id == charger_id)
-    if errors_only:
-        stmt = stmt.where((StatusNotification.error_code != "NoError")
-                          | (StatusNotification.status == "Faulted"))
-    return list(db.session.execute(stmt.order_by(StatusNotification.id.desc())
-                                   .limit(limit)).scalars())
-
-
 def status_events(limit: int = 200, identity: str | None = None,
                   errors_only: bool = True) -> list[tuple[StatusNotification, str]]:
     """Status notifications across chargers, newest first, with the charger's identity."""
@@ -190,12 +181,9 @@ def commands(charger_id: int, limit: int = 30) -> list[Command]:
 def messages(charger_id: int, *, direction: str | None = None, action: str | None = None,
              text: str | None = None, after_id: int | None = None, before_id: int | None = None,
              limit: int = 100) -> list[MessageLog]:
-    """Message log rows of a charger, newest first; ``after_id`` is for the live tail."""
-    stmt = select(MessageLog).where(MessageLog.charger_id == charger_id)
-    if direction in ("in", "out"):
-        stmt = stmt.where(MessageLog.direction == direction)
-    if action:
-        stmt = stmt.where(MessageLog.action == action)
+    """The shared message-log query plus the console's text search and live-tail bounds."""
+    stmt = records.messages(charger_id, direction=direction if direction in ("in", "out")
+                            else None, action=action)
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(MessageLog.frame.like(f"%{escaped}%", escape="\\"))
@@ -203,7 +191,7 @@ def messages(charger_id: int, *, direction: str | None = None, action: str | Non
         stmt = stmt.where(MessageLog.id > after_id)
     if before_id is not None:
         stmt = stmt.where(MessageLog.id < before_id)
-    return list(db.session.execute(stmt.order_by(MessageLog.id.desc()).limit(limit)).scalars())
+    return list(db.session.execute(stmt.limit(limit)).scalars())
 
 
 def message_actions(charger_id: int) -> list[str]:
@@ -249,7 +237,3 @@ def series(transaction_id: int) -> dict[str, list[tuple[datetime, float]]]:
             and start is not None and (not delivered or delivered[-1][0] < tx.stopped_at):
         delivered.append((tx.stopped_at, max(0.0, tx.meter_stop - start)))
     return {"power": sorted(power.items()), "energy": delivered}
-
-
-def since_days(days: int) -> datetime:
-    return datetime.now(UTC) - timedelta(days=days)

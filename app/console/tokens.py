@@ -16,25 +16,12 @@ from ..extensions import db
 from ..models import Charger, IdToken, utcnow
 from ..models.base import isoformat
 from ..models.token import TOKEN_STATUSES
+from ..services import tokens as token_service
 from . import bp, can_write
 from .operations import flash_many, send_to_many
 
-try:
-    from ..services import tokens as token_service
-except ImportError:  # until the API branch's tokens service is merged
-    token_service = None
-
 CSV_COLUMNS = ("id_tag", "status", "expiry_date", "parent_id_tag", "note")
 MAX_IMPORT_ROWS = 50_000
-
-
-def _service():
-    if token_service is None:
-        from flask import abort
-
-        abort(503, description="Token management needs the tokens service, not on this server "
-                               "yet.")
-    return token_service
 
 
 def _sentence(message: str) -> str:
@@ -58,14 +45,13 @@ def _fields(form: Any) -> dict[str, Any]:
 
 def _listing(errors: dict[str, str] | None = None, values: dict[str, str] | None = None,
              report: dict[str, Any] | None = None, status: int = 200):
-    service = _service()
     status_filter = request.args.get("status") or None
     q = request.args.get("q") or None
     try:
-        stmt = service.query(status=status_filter, q=q)
-    except service.TokenError as exc:
+        stmt = token_service.query(status=status_filter, q=q)
+    except token_service.TokenError as exc:
         flash(_sentence(exc.message), "error")
-        stmt = service.query()
+        stmt = token_service.query()
     rows = list(db.session.execute(stmt.limit(500)).scalars())
     chargers = list(db.session.execute(select(Charger).where(Charger.session_owner.is_not(None))
                                        .order_by(Charger.identity)).scalars())
@@ -82,11 +68,10 @@ def tokens():
 @bp.post("/tokens")
 @can_write
 def token_create():
-    service = _service()
     values = {k: request.form.get(k, "") for k in ("id_tag", *CSV_COLUMNS[1:])}
     try:
-        service.create(values["id_tag"].strip(), _fields(request.form))
-    except service.TokenError as exc:
+        token_service.create(values["id_tag"].strip(), _fields(request.form))
+    except token_service.TokenError as exc:
         field = next((f for f in CSV_COLUMNS if exc.message.startswith(f)), "id_tag")
         return _listing(errors={field: _sentence(exc.message)}, values=values, status=422)
     flash(f"Token {values['id_tag'].strip()} created.")
@@ -95,18 +80,17 @@ def token_create():
 
 @bp.route("/tokens/edit", methods=["GET", "POST"])
 def token_edit():
-    service = _service()
     id_tag = request.values.get("id_tag", "")
     try:
-        token = service.get(id_tag)
-    except service.TokenError as exc:
+        token = token_service.get(id_tag)
+    except token_service.TokenError as exc:
         flash(_sentence(exc.message), "error")
         return redirect(url_for("console.tokens"))
     errors: dict[str, str] = {}
     if request.method == "POST":
         try:
-            service.update(id_tag, _fields(request.form))
-        except service.TokenError as exc:
+            token_service.update(id_tag, _fields(request.form))
+        except token_service.TokenError as exc:
             field = next((f for f in CSV_COLUMNS if exc.message.startswith(f)), "status")
             errors[field] = _sentence(exc.message)
         else:
@@ -120,22 +104,21 @@ def token_edit():
 @can_write
 def token_action():
     """Block, expire or delete one token (buttons on the list)."""
-    service = _service()
     id_tag = request.form.get("id_tag", "")
     action = request.form.get("action")
     try:
         if action == "block":
-            service.update(id_tag, {"status": "Blocked"})
+            token_service.update(id_tag, {"status": "Blocked"})
             flash(f"Token {id_tag} is blocked.")
         elif action == "expire":
-            service.update(id_tag, {"status": "Expired", "expiry_date": utcnow()})
+            token_service.update(id_tag, {"status": "Expired", "expiry_date": utcnow()})
             flash(f"Token {id_tag} has expired now.")
         elif action == "delete":
-            service.delete(id_tag)
+            token_service.delete(id_tag)
             flash(f"Token {id_tag} deleted.")
         else:
             flash("Unknown action.", "error")
-    except service.TokenError as exc:
+    except token_service.TokenError as exc:
         flash(_sentence(exc.message), "error")
     return redirect(url_for("console.tokens"))
 
@@ -155,7 +138,6 @@ def tokens_csv():
 
 def import_csv(text: str) -> dict[str, Any]:
     """Create or update a token per CSV row; each row stands alone, a bad one is reported."""
-    service = _service()
     report: dict[str, Any] = {"created": [], "updated": [], "rejected": []}
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -182,12 +164,12 @@ def import_csv(text: str) -> dict[str, Any]:
             exists = db.session.execute(select(IdToken.id).where(IdToken.id_tag == id_tag)
                                         ).first() is not None
             if exists:
-                service.update(id_tag, fields)
+                token_service.update(id_tag, fields)
                 report["updated"].append(id_tag)
             else:
-                service.create(id_tag, fields)
+                token_service.create(id_tag, fields)
                 report["created"].append(id_tag)
-        except service.TokenError as exc:
+        except token_service.TokenError as exc:
             db.session.rollback()
             report["rejected"].append({"line": number, "id_tag": id_tag,
                                        "reason": _sentence(exc.message)})

@@ -6,19 +6,17 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
 
 from flask import Response, abort, render_template, request, stream_with_context
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
 from ..extensions import db
-from ..models import Charger, MeterValue, Transaction
-from ..models.base import isoformat
+from ..models import Charger, Transaction
+from ..services import transactions_query as tx_query
 from . import bp, chart, queries
 
 PER_PAGE = 50
-STATES = ("active", "stopped")
 
 
 def _day(raw: str | None, label: str, errors: dict[str, str]) -> date | None:
@@ -36,31 +34,23 @@ def filtered() -> tuple[Select | None, dict[str, str], dict[str, str]]:
     args = {k: (request.args.get(k) or "").strip()
             for k in ("charger", "id_tag", "since", "until", "state")}
     errors: dict[str, str] = {}
-    stmt = select(Transaction)
+    charger_id = None
     if args["charger"]:
         charger_id = db.session.execute(select(Charger.id).where(
             Charger.identity == args["charger"])).scalar_one_or_none()
         if charger_id is None:
             errors["charger"] = f"There is no charger {args['charger']!r}."
-        stmt = stmt.where(Transaction.charger_id == charger_id)
-    if args["id_tag"]:
-        stmt = stmt.where(Transaction.id_tag == args["id_tag"])
     since = _day(args["since"], "since", errors)
     until = _day(args["until"], "until", errors)
-    if since:
-        stmt = stmt.where(Transaction.started_at >= datetime.combine(since, time(), UTC))
-    if until:  # the whole "until" day is included
-        stmt = stmt.where(Transaction.started_at
-                          < datetime.combine(until + timedelta(days=1), time(), UTC))
-    if args["state"]:
-        if args["state"] not in STATES:
-            errors["state"] = "Choose active or stopped."
-        else:
-            stmt = stmt.where(Transaction.stopped_at.is_(None) if args["state"] == "active"
-                              else Transaction.stopped_at.is_not(None))
+    if args["state"] and args["state"] not in tx_query.STATES:
+        errors["state"] = "Choose active or stopped."
     if errors:
         return None, args, errors
-    stmt = stmt.order_by(Transaction.started_at.desc().nulls_last(), Transaction.id.desc())
+    stmt = tx_query.query(
+        charger_id=charger_id, state=args["state"] or None, id_tag=args["id_tag"] or None,
+        since=datetime.combine(since, time(), UTC) if since else None,
+        # The whole "until" day is included.
+        until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None)
     return stmt, args, errors
 
 
@@ -87,14 +77,10 @@ def transactions():
                            query={k: v for k, v in args.items() if v}), (400 if errors else 200)
 
 
+# The API's representation of a transaction, one column per field.
 CSV_COLUMNS = ("id", "charger", "connector_id", "id_tag", "state", "started_at", "stopped_at",
-               "meter_start", "meter_stop", "energy_wh", "stop_reason")
-
-
-def _csv_row(tx: Transaction, identities: dict[int, str]) -> list[Any]:
-    return [tx.id, identities.get(tx.charger_id, ""), tx.connector_id, tx.id_tag, tx.state,
-            isoformat(tx.started_at), isoformat(tx.stopped_at), tx.meter_start, tx.meter_stop,
-            tx.energy_wh, tx.stop_reason]
+               "meter_start", "meter_stop", "energy_wh", "stop_reason", "reservation_id",
+               "unmatched_stop", "reported_transaction_id")
 
 
 @bp.get("/transactions.csv")
@@ -102,15 +88,14 @@ def transactions_csv():
     stmt, args, errors = filtered()
     if stmt is None:
         abort(400, description=" ".join(errors.values()))
-    identities = _identities()
-
     def generate():
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(CSV_COLUMNS)
         # Streamed in slices so a year of transactions never sits in memory at once.
         for tx in db.session.execute(stmt.execution_options(yield_per=500)).scalars():
-            writer.writerow(_csv_row(tx, identities))
+            row = tx_query.to_dict(tx)
+            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
             if out.tell() > 64 * 1024:
                 yield out.getvalue()
                 out.seek(0)
@@ -124,14 +109,12 @@ def transactions_csv():
 
 @bp.get("/transactions/<int:transaction_id>")
 def transaction(transaction_id: int):
-    tx = db.session.get(Transaction, transaction_id)
+    tx = tx_query.get(transaction_id)
     if tx is None:
         abort(404, description=f"There is no transaction {transaction_id}.")
     charger = db.session.get(Charger, tx.charger_id)
     data = queries.series(tx.id)
-    values = list(db.session.execute(
-        select(MeterValue).where(MeterValue.transaction_id == tx.id)
-        .order_by(MeterValue.timestamp, MeterValue.id).limit(500)).scalars())
+    values = tx_query.meter_values(tx.id)
     return render_template(
         "console/transaction.html", tx=tx, charger=charger, values=values,
         power_chart=chart.line_chart(data["power"], title="Power over the session", unit="W",

@@ -189,3 +189,64 @@ def test_a_viewer_cannot_send_commands(new_page, charger):
     assert not any(a == "Reset" for a, _ in charger.received)
     page.goto("/console/users")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+
+
+def _wait_for(predicate, timeout: float = 15.0):
+    """Wait for something the browser cannot see (what the simulated charger received)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = predicate()
+        if found:
+            return found
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, charger,
+                                                                     screenshot, tmp_path):
+    page = new_page("operator")
+    page.goto("/console/tokens")
+    page.get_by_role("textbox", name="Id tag (required)", exact=True).fill("UI-TOKEN-1")
+    page.get_by_label("Note").fill("made in the browser")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_text("Token UI-TOKEN-1 created.")).to_be_visible()
+    page.get_by_role("button", name="Block UI-TOKEN-1").click()
+    expect(page.locator('tr[data-token="UI-TOKEN-1"] .token-status')).to_have_text("Blocked")
+
+    upload = tmp_path / "tokens.csv"
+    upload.write_text("id_tag,status,expiry_date,note\n"
+                      "IMP-GOOD-1,Accepted,,first\n"
+                      "IMP-WAY-TOO-LONG-ID-TAG-0123,Accepted,,too long\n"
+                      "IMP-GOOD-2,,2099-01-01T00:00:00Z,second\n"
+                      "IMP-BAD-STATUS,Maybe,,bad status\n", encoding="utf-8")
+    page.get_by_label("CSV file to import").set_input_files(str(upload))
+    page.get_by_role("button", name="Import tokens").click()
+    report = page.locator("#import-report")
+    expect(report).to_contain_text("2 created, 0 updated, 2 rejected.")
+    rejected = page.locator("#rejected tbody tr")
+    expect(rejected).to_have_count(2)
+    expect(rejected.nth(0)).to_contain_text("3")
+    expect(rejected.nth(0)).to_contain_text("1 to 20 characters")
+    expect(rejected.nth(1)).to_contain_text("IMP-BAD-STATUS")
+    expect(rejected.nth(1)).to_contain_text("Status must be one of")
+    expect(page.locator('tr[data-token="IMP-GOOD-2"]')).to_contain_text("2099-01-01")
+    screenshot(page, "tokens")
+
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Export all tokens as CSV").click()
+    exported = {r["id_tag"]: r for r in csv.DictReader(open(info.value.path(),
+                                                            encoding="utf-8"))}
+    assert exported["IMP-GOOD-1"]["status"] == "Accepted"
+    assert exported["UI-TOKEN-1"]["status"] == "Blocked"
+
+    page.get_by_label(charger.identity).check()
+    page.get_by_role("button", name="Publish the local list").click()
+    expect(page.get_by_text(re.compile(rf"SendLocalList \(\d+ accepted tokens\) sent to "
+                                       rf"{re.escape(charger.identity)}"))).to_be_visible()
+    sent = _wait_for(lambda: [p for a, p in charger.received if a == "SendLocalList"])
+    tags = {e["id_tag"] for e in sent[0]["local_authorization_list"]}
+    assert {"IMP-GOOD-1", "IMP-GOOD-2"} <= tags
+    assert "UI-TOKEN-1" not in tags  # blocked: not published
+    assert sent[0]["update_type"] == "Full"

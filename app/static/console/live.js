@@ -2,7 +2,8 @@
  *
  * The server pushes charger events; this script re-fetches only the server-rendered fragment an
  * event touched:
- *   - dashboard rows: <table data-row-url="...__ID__..."> rows <tr data-charger="ID">;
+ *   - dashboard rows: <table data-row-url="...__ID__..."> rows <tr data-charger="ID">, and the
+ *     whole body from data-rows-url when the stream (re)opens;
  *   - any element with data-refresh="URL" and data-refresh-on="kind kind ..." (or "*");
  *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked.
  */
@@ -87,10 +88,26 @@
     while (tbody.rows.length > 300) tbody.deleteRow(tbody.rows.length - 1);
   }
 
+  function catchUp() {
+    // Whatever happened between rendering the page (or a dropped stream) and this subscription
+    // sent no event we could see: fetch every live fragment once.
+    var table = document.querySelector("table[data-rows-url]");
+    if (table) {
+      fetchHtml(table.dataset.rowsUrl).then(function (html) {
+        if (html === null) return;
+        keepFocus(table.tBodies[0], function () { table.tBodies[0].innerHTML = html; });
+        var none = document.getElementById("no-chargers");
+        if (none && html.trim()) none.hidden = true;
+      });
+    }
+    document.querySelectorAll("[data-refresh]").forEach(refreshBlock);
+  }
+
   var source = new EventSource(url);
   source.onopen = function () {
     if (stateEl) { stateEl.hidden = false; stateEl.textContent = "Live updates on"; }
     document.body.dataset.live = "on";
+    catchUp();
   };
   source.onerror = function () {
     if (stateEl) { stateEl.hidden = false; stateEl.textContent = "Live updates interrupted, reconnecting…"; }
