@@ -90,14 +90,23 @@ def reservations():
 
 # Firmware ----------------------------------------------------------------------------------
 
+def _deployments() -> list:
+    return list(db.session.execute(records.firmware_deployments().limit(100)).scalars())
+
+
 @bp.get("/firmware")
 def firmware():
     return render_template(
         "console/firmware.html",
         firmware_files=list(db.session.execute(records.firmware_files()).scalars()),
-        deployments=list(db.session.execute(records.firmware_deployments().limit(100)
-                                            ).scalars()),
-        identities=_identities(), chargers=_chargers(connected_only=True))
+        deployments=_deployments(), identities=_identities(),
+        chargers=_chargers(connected_only=True))
+
+
+@bp.get("/fragments/deployments")
+def deployments_fragment():
+    return render_template("console/_deployments.html", deployments=_deployments(),
+                           identities=_identities())
 
 
 @bp.post("/firmware/upload")
@@ -131,16 +140,27 @@ def firmware_deploy():
 
 # Diagnostics -------------------------------------------------------------------------------
 
-@bp.get("/diagnostics")
-def diagnostics():
+def _diagnostics() -> dict:
     requests = list(db.session.execute(records.diagnostics_requests().limit(100)).scalars())
     files_by_request: dict[int, list[DiagnosticsFile]] = {}
-    for item in db.session.execute(select(DiagnosticsFile).order_by(DiagnosticsFile.id)
-                                   ).scalars():
-        files_by_request.setdefault(item.request_id, []).append(item)
-    return render_template("console/diagnostics.html", requests=requests,
-                           files_by_request=files_by_request, identities=_identities(),
-                           chargers=_chargers(connected_only=True))
+    if requests:
+        for item in db.session.execute(
+                select(DiagnosticsFile).where(DiagnosticsFile.request_id.in_(
+                    [r.id for r in requests])).order_by(DiagnosticsFile.id)).scalars():
+            files_by_request.setdefault(item.request_id, []).append(item)
+    return {"requests": requests, "files_by_request": files_by_request,
+            "identities": _identities()}
+
+
+@bp.get("/diagnostics")
+def diagnostics():
+    return render_template("console/diagnostics.html", chargers=_chargers(connected_only=True),
+                           **_diagnostics())
+
+
+@bp.get("/fragments/diagnostics")
+def diagnostics_fragment():
+    return render_template("console/_diagnostics_requests.html", **_diagnostics())
 
 
 @bp.post("/diagnostics/request")

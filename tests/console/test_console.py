@@ -250,3 +250,67 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     assert {"IMP-GOOD-1", "IMP-GOOD-2"} <= tags
     assert "UI-TOKEN-1" not in tags  # blocked: not published
     assert sent[0]["update_type"] == "Full"
+
+
+def test_reservations_firmware_and_diagnostics(new_page, charger):
+    page = new_page("operator")
+    page.goto("/console/reservations")
+    page.get_by_label("Charger (connected)").select_option(charger.identity)
+    page.get_by_role("textbox", name="Connector (required)").fill("1")
+    page.get_by_label("Token (id tag)").fill("RES-TAG")
+    page.get_by_label("Expires at (UTC)").fill("2099-01-01T10:00")
+    page.get_by_role("button", name="Reserve").click()
+    expect(page.get_by_text("ReserveNow: the charger answered Accepted.")).to_be_visible()
+    row = page.locator("#reservation-table tbody tr", has_text="RES-TAG")
+    expect(row).to_contain_text("Accepted")
+    row.get_by_role("button", name=re.compile("Cancel reservation")).click()
+    expect(page.get_by_text("CancelReservation: the charger answered Accepted.")).to_be_visible()
+    expect(page.locator("#reservation-table tbody tr", has_text="RES-TAG")
+           ).to_contain_text("cancelled")
+
+    page.goto("/console/firmware")
+    page.get_by_label("Firmware file to upload").set_input_files({
+        "name": "volt-2.0.bin", "mimeType": "application/octet-stream",
+        "buffer": b"\x7fFIRMWARE" * 100})
+    page.get_by_role("button", name="Upload firmware", exact=True).click()
+    expect(page.get_by_text("Uploaded volt-2.0.bin (900 bytes")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-live", "on")
+    page.get_by_role("combobox", name="Firmware file (required)").select_option(
+        label="volt-2.0.bin")
+    page.get_by_label(charger.identity).check()
+    page.get_by_role("button", name="Send UpdateFirmware").click()
+    expect(page.get_by_text(f"UpdateFirmware sent to {charger.identity}")).to_be_visible()
+    # Sent in the background; the table follows the reply without a reload.
+    deployment = page.locator("#deployments tbody tr", has_text=charger.identity).first
+    expect(deployment).to_contain_text("accepted")
+    sent = _wait_for(lambda: [p for a, p in charger.received if a == "UpdateFirmware"])
+    assert sent[0]["location"].endswith("/volt-2.0.bin")
+
+    page.goto("/console/diagnostics")
+    page.get_by_label(charger.identity).check()
+    page.get_by_role("button", name="Send GetDiagnostics").click()
+    expect(page.get_by_text(f"GetDiagnostics sent to {charger.identity}")).to_be_visible()
+    expect(page.locator("#diagnostics-live")).to_contain_text("diag.zip")
+
+
+def test_phone_width_and_keyboard(new_page, charger, screenshot):
+    page = new_page("operator", width=390)
+    page.goto("/console/")
+    expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
+    # Nothing wider than the phone's screen: no sideways scrolling of the page.
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "dashboard-phone")
+    # The first Tab reaches the skip link, which moves focus to the content.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+    # A command by keyboard alone: open the form, choose, send.
+    page.goto(f"/console/chargers/{charger.identity}/commands/TriggerMessage")
+    page.get_by_label("Requested message").focus()
+    page.keyboard.press("ArrowDown")  # the first message after the blank choice
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Send TriggerMessage")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#command-status")).to_have_text("completed")
