@@ -133,6 +133,8 @@ def field_for_error(details: dict[str, Any], message: str) -> str | None:
 
 
 def explain(message: str) -> str:
-    """A schema message for a person: drop the payload path prefix the API keeps."""
+    """A schema message for a person, shown next to its field: the field's own name is dropped
+    from the path, a nested path is kept (``chargingSchedule/chargingRateUnit: ...``)."""
     message = re.sub(r"^invalid \w+ payload: ", "", message)
-    return re.sub(r"^[^\s:]+: ", "", message)
+    message = re.sub(r"^\(payload\): ", "", message)
+    return re.sub(r"^[^\s:/]+(?:/|: )", "", message, count=1)
