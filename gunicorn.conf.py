@@ -10,7 +10,10 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info")
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn's control socket has one default path per user: several servers on a host (tests,
+# benchmarks) would fight over it, and nothing here uses it.
+control_socket_disable = True
 
 
 def worker_exit(server, worker):

@@ -74,10 +74,12 @@ def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     for entry in p["meterValue"]:
         parse_timestamp(entry["timestamp"])  # reject a bad time before anything is stored
     tx_id = p.get("transactionId")
-    if tx_id is not None and tx_id not in ctx.known_transactions:
-        if ctx.writer.run(transactions.is_charger_transaction, ctx.charger_id, tx_id):
-            ctx.remember_transaction(tx_id)
-        else:
+    if tx_id is not None:
+        ours = ctx.known_transactions.get(tx_id)
+        if ours is None:
+            ours = ctx.writer.run(transactions.is_charger_transaction, ctx.charger_id, tx_id)
+            ctx.remember_transaction(tx_id, ours)
+        if not ours:
             tx_id = None  # not this charger's: keep the values, unlinked
     rows = transactions.meter_value_rows(ctx.charger_id, p["connectorId"], tx_id,
                                          p["meterValue"])
