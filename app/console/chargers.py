@@ -223,3 +223,38 @@ def diagnostics_download(file_id: int):
         abort(404, description=f"No diagnostics file {file_id}.")
     return send_file(files.diagnostics_path(item), as_attachment=True,
                      download_name=item.filename)
+
+
+@bp.post("/chargers/<path:identity>/settings")
+@can_write
+def charger_settings(identity: str):
+    """Description, enabled, registration status and leniency, through the chargers service."""
+    get_charger(identity)
+    fields = {
+        "description": (request.form.get("description") or "").strip() or None,
+        "enabled": request.form.get("enabled") == "on",
+        "registration_status": request.form.get("registration_status", ""),
+        "lenient": request.form.get("lenient") == "on",
+    }
+    try:
+        charger_service.update(identity, fields)
+    except charger_service.ChargerError as exc:
+        flash(f"Settings not saved: {exc.message}.", "error")
+    else:
+        flash(f"Settings of {identity} saved.")
+    return redirect(url_for("console.charger", identity=identity) + "#settings")
+
+
+@bp.post("/chargers")
+@can_write
+def charger_register():
+    """Register a charger before it first connects (when unknown chargers are refused)."""
+    identity = (request.form.get("identity") or "").strip()
+    try:
+        charger_service.register(identity, {
+            "description": (request.form.get("description") or "").strip() or None})
+    except charger_service.ChargerError as exc:
+        flash(f"Charger not registered: {exc.message}.", "error")
+        return redirect(url_for("console.dashboard") + "#register")
+    flash(f"Charger {identity} registered; it can connect now.")
+    return redirect(url_for("console.charger", identity=identity))

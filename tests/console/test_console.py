@@ -314,3 +314,16 @@ def test_phone_width_and_keyboard(new_page, charger, screenshot):
     expect(page.get_by_role("button", name="Send TriggerMessage")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#command-status")).to_have_text("completed")
+
+
+def test_register_a_charger_and_hold_it_pending(new_page, server, identity):
+    page = new_page("operator")
+    page.goto("/console/")
+    page.get_by_role("textbox", name="Identity (required)").fill(identity)
+    page.get_by_role("button", name="Register charger").click()
+    expect(page.get_by_text(f"Charger {identity} registered")).to_be_visible()
+    page.get_by_label("Registration (BootNotification answer)").select_option("pending")
+    page.get_by_role("button", name="Save settings").click()
+    expect(page.get_by_text(f"Settings of {identity} saved.")).to_be_visible()
+    with SimCharger(server.ws_url, identity) as cp:
+        assert cp.boot().status == "Pending"
