@@ -26,31 +26,43 @@ KEEPALIVE_SECONDS = 15.0
 LOG_TAIL_SECONDS = 2.0
 
 
+PER_PAGE = 100
+
+
+def _page_args() -> dict:
+    state = request.args.get("state") or None
+    return {"q": (request.args.get("q") or "").strip() or None,
+            "state": state if state in queries.CHARGER_STATES else None,
+            "page": max(request.args.get("page", 1, type=int) or 1, 1)}
+
+
 @bp.get("/")
 def dashboard():
-    states = queries.overview()
-    return render_template("console/dashboard.html", states=states,
-                           counts=queries.counts(states), energy=queries.energy_summary())
-
-
-@bp.get("/fragments/charger-row/<path:identity>")
-def charger_row(identity: str):
-    charger = db.session.execute(select(Charger).where(Charger.identity == identity)
-                                 ).scalar_one_or_none()
-    if charger is None:
-        abort(404, description=f"No charger {identity!r}.")
-    return render_template("console/_charger_row.html", s=queries.charger_state(charger))
+    args = _page_args()
+    states, total = queries.overview(per_page=PER_PAGE, **args)
+    pages = max(1, -(-total // PER_PAGE))
+    query = {k: v for k, v in args.items() if v and not (k == "page" and v == 1)}
+    return render_template("console/dashboard.html", states=states, total=total,
+                           pages=pages, args=args, query=query, filtered=bool(
+                               args["q"] or args["state"]),
+                           # Rows the server returns for a filter match it; unfiltered, new
+                           # chargers join the last page.
+                           append_new=bool(args["q"] or args["state"]) or args["page"] == pages,
+                           counts=queries.counts(), energy=queries.energy_summary(),
+                           charger_states=queries.CHARGER_STATES)
 
 
 @bp.get("/fragments/charger-rows")
 def charger_rows():
-    return render_template("console/_charger_rows.html", states=queries.overview())
+    """Dashboard rows for the page's filters: those named by ``?id=`` (changed), else the page."""
+    wanted = request.args.getlist("id") or None
+    states, _ = queries.overview(wanted, per_page=PER_PAGE, **_page_args())
+    return render_template("console/_charger_rows.html", states=states)
 
 
 @bp.get("/fragments/summary")
 def summary():
-    states = queries.overview()
-    return render_template("console/_summary.html", counts=queries.counts(states),
+    return render_template("console/_summary.html", counts=queries.counts(),
                            energy=queries.energy_summary())
 
 

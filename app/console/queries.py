@@ -8,13 +8,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from ..extensions import db
 from ..models import (
     Charger,
     Command,
+    Connector,
     MessageLog,
     MeterValue,
     StatusNotification,
@@ -66,15 +67,31 @@ class ChargerState:
         return sum(values) if values else None
 
 
-def latest_value(transaction_id: int, measurand: str) -> float | None:
-    """The newest stored value of ``measurand`` in a transaction (phase totals preferred)."""
-    row = db.session.execute(
-        select(MeterValue.value).where(MeterValue.transaction_id == transaction_id,
-                                       MeterValue.measurand == measurand,
-                                       MeterValue.value.is_not(None))
-        .order_by(MeterValue.timestamp.desc(), MeterValue.phase.is_not(None),
-                  MeterValue.id.desc()).limit(1)).first()
-    return row[0] if row else None
+CHUNK = 500  # ids per IN list: well under SQLite's bound-parameter limit
+
+
+def latest_values(transaction_ids: list[int]) -> dict[tuple[int, str], float]:
+    """The newest power and energy readings of each transaction, in one query per chunk.
+
+    Phase totals win over per-phase values at the same time (a window function, which SQLite
+    and PostgreSQL both have).
+    """
+    found: dict[tuple[int, str], float] = {}
+    for i in range(0, len(transaction_ids), CHUNK):
+        ids = transaction_ids[i:i + CHUNK]
+        rank = func.row_number().over(
+            partition_by=(MeterValue.transaction_id, MeterValue.measurand),
+            order_by=(MeterValue.timestamp.desc(), MeterValue.phase.is_not(None),
+                      MeterValue.id.desc())).label("rank")
+        inner = (select(MeterValue.transaction_id, MeterValue.measurand, MeterValue.value, rank)
+                 .where(MeterValue.transaction_id.in_(ids),
+                        MeterValue.measurand.in_((POWER, ENERGY)),
+                        MeterValue.value.is_not(None)).subquery())
+        for tx_id, measurand, value in db.session.execute(
+                select(inner.c.transaction_id, inner.c.measurand, inner.c.value)
+                .where(inner.c.rank == 1)):
+            found[(tx_id, measurand)] = value
+    return found
 
 
 def _active_transactions(charger_ids: list[int] | None = None
@@ -89,18 +106,26 @@ def _active_transactions(charger_ids: list[int] | None = None
     return found
 
 
-def _state(charger: Charger, active: dict[tuple[int, int], Transaction]) -> ChargerState:
+def _connector(connector_id: int, status: str | None, error_code: str | None,
+               info: str | None, tx: Transaction | None,
+               latest: dict[tuple[int, str], float]) -> ConnectorState:
+    item = ConnectorState(connector_id, status, error_code, info)
+    if tx is not None:
+        item.transaction = tx
+        item.power_w = latest.get((tx.id, POWER))
+        register = latest.get((tx.id, ENERGY))
+        if register is not None and tx.meter_start is not None:
+            item.energy_wh = max(0.0, register - tx.meter_start)
+    return item
+
+
+def _state(charger: Charger, active: dict[tuple[int, int], Transaction],
+           latest: dict[tuple[int, str], float]) -> ChargerState:
     state = ChargerState(charger=charger)
     seen = set()
     for c in charger.connectors:
-        item = ConnectorState(c.connector_id, c.status, c.error_code, c.info)
-        tx = active.get((charger.id, c.connector_id))
-        if tx is not None:
-            item.transaction = tx
-            item.power_w = latest_value(tx.id, POWER)
-            register = latest_value(tx.id, ENERGY)
-            if register is not None and tx.meter_start is not None:
-                item.energy_wh = max(0.0, register - tx.meter_start)
+        item = _connector(c.connector_id, c.status, c.error_code, c.info,
+                          active.get((charger.id, c.connector_id)), latest)
         seen.add(c.connector_id)
         if c.connector_id == 0:
             state.station = item
@@ -109,53 +134,115 @@ def _state(charger: Charger, active: dict[tuple[int, int], Transaction]) -> Char
     # A transaction on a connector that never sent a StatusNotification still shows.
     for (charger_id, connector_id), tx in active.items():
         if charger_id == charger.id and connector_id not in seen and connector_id:
-            state.connectors.append(ConnectorState(connector_id, None, None, transaction=tx,
-                                                   power_w=latest_value(tx.id, POWER)))
+            state.connectors.append(_connector(connector_id, None, None, None, tx, latest))
     return state
 
 
-def overview() -> list[ChargerState]:
-    chargers = db.session.execute(select(Charger).options(selectinload(Charger.connectors))
-                                  .order_by(Charger.identity)).scalars().all()
-    active = _active_transactions()
-    return [_state(c, active) for c in chargers]
+def states(chargers: list[Charger]) -> list[ChargerState]:
+    """Live state of ``chargers``: a fixed number of queries however many there are."""
+    if not chargers:
+        return []
+    active: dict[tuple[int, int], Transaction] = {}
+    ids = [c.id for c in chargers]
+    for i in range(0, len(ids), CHUNK):
+        active.update(_active_transactions(ids[i:i + CHUNK]))
+    latest = latest_values([tx.id for tx in active.values()])
+    return [_state(c, active, latest) for c in chargers]
+
+
+CHARGER_STATES = ("online", "offline", "charging", "faulted")
+
+
+def _charger_filter(stmt, q: str | None, state: str | None):
+    connected = Charger.session_owner.is_not(None)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(or_(Charger.identity.like(f"%{escaped}%", escape="\\"),
+                              Charger.description.like(f"%{escaped}%", escape="\\")))
+    if state == "online":
+        stmt = stmt.where(connected)
+    elif state == "offline":
+        stmt = stmt.where(Charger.session_owner.is_(None))
+    elif state == "charging":
+        stmt = stmt.where(connected, Charger.id.in_(
+            select(Connector.charger_id).where(Connector.status == "Charging")))
+    elif state == "faulted":
+        stmt = stmt.where(connected, Charger.id.in_(select(Connector.charger_id).where(
+            or_(Connector.status == "Faulted", and_(Connector.error_code.is_not(None),
+                                                    Connector.error_code != "NoError")))))
+    return stmt
+
+
+def overview(identities: list[str] | None = None, *, q: str | None = None,
+             state: str | None = None, page: int = 1,
+             per_page: int = 100) -> tuple[list[ChargerState], int]:
+    """One page of chargers (by identity) matching the filters, and how many match."""
+    stmt = _charger_filter(select(Charger), q, state)
+    if identities is not None:
+        stmt = stmt.where(Charger.identity.in_(identities[:CHUNK]))
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    stmt = stmt.options(selectinload(Charger.connectors)).order_by(Charger.identity)
+    if identities is None:
+        stmt = stmt.limit(per_page).offset((max(page, 1) - 1) * per_page)
+    return states(list(db.session.execute(stmt).scalars())), total
 
 
 def charger_state(charger: Charger) -> ChargerState:
-    return _state(charger, _active_transactions([charger.id]))
+    return states([charger])[0]
 
 
-def counts(states: list[ChargerState]) -> dict[str, int]:
+def counts() -> dict[str, int]:
+    """Connected, charging, faulted (both among the connected) and offline chargers, in SQL."""
+    connected = Charger.session_owner.is_not(None)
+    total, online = db.session.execute(select(
+        func.count(Charger.id), func.count(Charger.session_owner))).one()
+
+    def chargers_with(*conditions) -> int:
+        return db.session.execute(
+            select(func.count(func.distinct(Connector.charger_id)))
+            .join(Charger, Charger.id == Connector.charger_id)
+            .where(connected, *conditions)).scalar_one()
+
     return {
-        "connected": sum(1 for s in states if s.connected),
-        "charging": sum(1 for s in states if s.connected and s.charging),
-        "faulted": sum(1 for s in states if s.connected and s.faulted),
-        "offline": sum(1 for s in states if not s.connected),
+        "connected": online,
+        "charging": chargers_with(Connector.status == "Charging"),
+        "faulted": chargers_with(or_(Connector.status == "Faulted",
+                                     and_(Connector.error_code.is_not(None),
+                                          Connector.error_code != "NoError"))),
+        "offline": total - online,
     }
 
 
-def energy_since(start: datetime) -> float:
-    """Wh delivered since ``start``: stopped transactions plus the running ones' progress.
-
-    A transaction is counted by when it stopped (its whole energy), which is what a day's
-    report usually means; a running one counts what it delivered so far.
-    """
-    stopped = db.session.execute(
-        select(func.coalesce(func.sum(Transaction.energy_wh), 0.0))
-        .where(Transaction.stopped_at >= start)).scalar_one()
-    running = 0.0
-    for tx in _active_transactions().values():
-        register = latest_value(tx.id, ENERGY)
-        if register is not None and tx.meter_start is not None:
-            running += max(0.0, register - tx.meter_start)
-    return float(stopped) + running
+def running_energy() -> float:
+    """What the running transactions delivered so far (their newest register minus start)."""
+    newest = (select(MeterValue.value)
+              .where(MeterValue.transaction_id == Transaction.id,
+                     MeterValue.measurand == ENERGY, MeterValue.value.is_not(None))
+              .order_by(MeterValue.timestamp.desc(), MeterValue.phase.is_not(None),
+                        MeterValue.id.desc())
+              .limit(1).correlate(Transaction).scalar_subquery())
+    delivered = newest - Transaction.meter_start
+    total = db.session.execute(
+        select(func.coalesce(func.sum(case((delivered > 0, delivered), else_=0.0)), 0.0))
+        .where(Transaction.stopped_at.is_(None), Transaction.unmatched_stop.is_(False),
+               Transaction.meter_start.is_not(None))).scalar_one()
+    return float(total or 0.0)
 
 
 def energy_summary(now: datetime | None = None) -> dict[str, float]:
+    """Wh delivered today and this month (UTC): transactions that stopped in the period, by
+    their whole energy, plus what the running ones delivered so far."""
     now = now or datetime.now(UTC)
     day = now.replace(hour=0, minute=0, second=0, microsecond=0)
     month = day.replace(day=1)
-    return {"today_wh": energy_since(day), "month_wh": energy_since(month)}
+    running = running_energy()
+
+    def stopped_since(start: datetime) -> float:
+        return float(db.session.execute(
+            select(func.coalesce(func.sum(Transaction.energy_wh), 0.0))
+            .where(Transaction.stopped_at >= start)).scalar_one())
+
+    return {"today_wh": stopped_since(day) + running, "month_wh": stopped_since(month) + running}
 
 
 def status_events(limit: int = 200, identity: str | None = None,

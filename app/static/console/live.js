@@ -2,9 +2,10 @@
  *
  * The server pushes charger events; this script re-fetches only the server-rendered fragment an
  * event touched:
- *   - dashboard rows: <table data-row-url="...__ID__..."> rows <tr data-charger="ID">, and the
- *     whole body from data-rows-url when the stream (re)opens;
- *   - any element with data-refresh="URL" and data-refresh-on="kind kind ..." (or "*");
+ *   - dashboard rows: <table data-rows-url="..."> rows <tr data-charger="ID">, the changed ones
+ *     fetched together (?id=A&id=B), the whole body when the stream (re)opens;
+ *   - any element with data-refresh="URL" and data-refresh-on="kind kind ..." (or "*"),
+ *     at most once per data-refresh-delay milliseconds (400 by default);
  *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked.
  */
 (function () {
@@ -36,18 +37,39 @@
     }
   }
 
-  function refreshRow(table, identity) {
-    var src = table.dataset.rowUrl.replace("__ID__", encodeURIComponent(identity));
-    fetchHtml(src).then(function (html) {
+  var dirty = {};
+  var BATCH = 50;
+
+  function refreshRows(table) {
+    // Changed chargers are fetched together: with thousands of chargers metering, a page
+    // asks for one fragment per half second, not one per event.
+    var ids = Object.keys(dirty).slice(0, BATCH);
+    if (!ids.length) return;
+    ids.forEach(function (id) { delete dirty[id]; });
+    var query = ids.map(function (id) { return "id=" + encodeURIComponent(id); }).join("&");
+    var page = table.dataset.pageQuery;
+    fetchHtml(table.dataset.rowsUrl + "?" + query + (page ? "&" + page : "")).then(function (html) {
       if (html === null) return;
       var holder = document.createElement("tbody");
       holder.innerHTML = html.trim();
-      var row = holder.querySelector("tr");
-      var old = table.querySelector('tr[data-charger="' + CSS.escape(identity) + '"]');
-      if (old) keepFocus(old, function () { old.replaceWith(row); });
-      else table.tBodies[0].appendChild(row);
+      var returned = {};
+      Array.prototype.slice.call(holder.rows).forEach(function (row) {
+        returned[row.dataset.charger] = true;
+        var old = table.querySelector('tr[data-charger="' + CSS.escape(row.dataset.charger) + '"]');
+        if (old) keepFocus(old, function () { old.replaceWith(row); });
+        // New chargers join a filtered list they match, or the last page of the whole list.
+        else if (table.dataset.appendNew === "1") table.tBodies[0].appendChild(row);
+      });
+      if (table.dataset.filtered === "1") {
+        // A charger that no longer matches the filter leaves the list.
+        ids.forEach(function (id) {
+          var gone = !returned[id] && table.querySelector('tr[data-charger="' + CSS.escape(id) + '"]');
+          if (gone) gone.remove();
+        });
+      }
       var none = document.getElementById("no-chargers");
-      if (none) none.hidden = true;
+      if (none && holder.rows.length) none.hidden = true;
+      if (Object.keys(dirty).length) later("rows", 500, function () { refreshRows(table); });
     });
   }
 
@@ -58,12 +80,16 @@
   }
 
   function onEvent(ev) {
-    var table = document.querySelector("table[data-row-url]");
-    if (table) later("row:" + ev.charger, 250, function () { refreshRow(table, ev.charger); });
+    var table = document.querySelector("table[data-rows-url]");
+    if (table) {
+      dirty[ev.charger] = true;
+      later("rows", 500, function () { refreshRows(table); });
+    }
     document.querySelectorAll("[data-refresh]").forEach(function (el, i) {
       var kinds = (el.dataset.refreshOn || "*").split(/\s+/);
       if (kinds.indexOf("*") >= 0 || kinds.indexOf(ev.kind) >= 0) {
-        later("block:" + (el.id || i), 400, function () { refreshBlock(el); });
+        var delay = parseInt(el.dataset.refreshDelay || "400", 10);
+        later("block:" + (el.id || i), delay, function () { refreshBlock(el); });
       }
     });
   }
@@ -93,7 +119,8 @@
     // sent no event we could see: fetch every live fragment once.
     var table = document.querySelector("table[data-rows-url]");
     if (table) {
-      fetchHtml(table.dataset.rowsUrl).then(function (html) {
+      var page = table.dataset.pageQuery;
+      fetchHtml(table.dataset.rowsUrl + (page ? "?" + page : "")).then(function (html) {
         if (html === null) return;
         keepFocus(table.tBodies[0], function () { table.tBodies[0].innerHTML = html; });
         var none = document.getElementById("no-chargers");
