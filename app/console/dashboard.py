@@ -24,6 +24,9 @@ from . import bp, queries
 
 KEEPALIVE_SECONDS = 15.0
 LOG_TAIL_SECONDS = 2.0
+# A stream ends after this long and the browser reconnects through the login check, so a
+# logged-out or disabled user's open page stops receiving events.
+MAX_STREAM_SECONDS = 30 * 60
 
 
 PER_PAGE = 100
@@ -94,8 +97,8 @@ def event_stream():
         try:
             # The browser retries after 3 s if the stream drops (a restart, a proxy timeout).
             yield "retry: 3000\n: connected\n\n"
-            last_write = time.monotonic()
-            while True:
+            last_write = started = time.monotonic()
+            while time.monotonic() - started < MAX_STREAM_SECONDS:
                 wait = LOG_TAIL_SECONDS if tail_log else KEEPALIVE_SECONDS
                 try:
                     event = q.get(timeout=wait)  # cooperative under gevent

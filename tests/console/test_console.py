@@ -103,6 +103,21 @@ def test_send_a_command_and_see_its_reply_and_schema_errors(new_page, charger, s
     expect(page.get_by_label("Key")).to_have_attribute("aria-invalid", "true")
     assert not any(a == "ChangeConfiguration" for a, _ in charger.received)
 
+    # Configuration: fetch the keys from the charger, change one and apply it.
+    page.goto(f"/console/chargers/{charger.identity}")
+    page.get_by_role("button", name="Fetch from the charger").click()
+    expect(page.get_by_text("GetConfiguration: the charger answered.")).to_be_visible()
+    key_row = page.locator('#config-table tr[data-key="HeartbeatInterval"]')
+    expect(key_row.get_by_label("Value of HeartbeatInterval")).to_have_value("300")
+    expect(page.locator('#config-table tr[data-key="NumberOfConnectors"]')
+           ).to_contain_text("read only")
+    key_row.get_by_label("Value of HeartbeatInterval").fill("600")
+    key_row.get_by_role("button", name="Apply").click()
+    expect(page.get_by_text("HeartbeatInterval = '600'. ChangeConfiguration: the charger "
+                            "answered Accepted.")).to_be_visible()
+    assert ("ChangeConfiguration", {"key": "HeartbeatInterval", "value": "600"}
+            ) in charger.received
+
     # The command history on the charger page has it, with who sent it.
     page.goto(f"/console/chargers/{charger.identity}#command-history")
     history = page.locator("#command-table")
@@ -328,3 +343,32 @@ def test_register_a_charger_and_hold_it_pending(new_page, server, identity):
     expect(page.get_by_text(f"Settings of {identity} saved.")).to_be_visible()
     with SimCharger(server.ws_url, identity) as cp:
         assert cp.boot().status == "Pending"
+
+
+def test_admin_manages_users_and_a_disabled_user_is_logged_out(new_page, browser, server):
+    page = new_page("admin")
+    page.goto("/console/users")
+    page.get_by_role("textbox", name="User name (required)").fill("temp-operator")
+    page.get_by_label("Password").fill("short")
+    page.get_by_role("combobox", name="Role (required)").select_option("operator")
+    page.get_by_role("button", name="Create user").click()
+    expect(page.locator("#user-password-error")).to_have_text(
+        "Password must be at least 8 characters.")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Create user").click()
+    expect(page.get_by_text("Created operator temp-operator.")).to_be_visible()
+
+    other = new_page()
+    other.goto("/console/login")
+    other.get_by_label("User name").fill("temp-operator")
+    other.get_by_label("Password").fill(PASSWORD)
+    other.get_by_role("button", name="Log in").click()
+    expect(other.get_by_role("heading", name="Dashboard")).to_be_visible()
+
+    page.get_by_label("Role of temp-operator", exact=True).select_option("viewer")
+    page.get_by_role("button", name="Change role of temp-operator").click()
+    expect(page.get_by_text("temp-operator is now an active viewer.")).to_be_visible()
+    page.get_by_role("button", name="Disable temp-operator").click()
+    expect(page.get_by_text("temp-operator is now a disabled viewer.")).to_be_visible()
+    other.goto("/console/")
+    expect(other.get_by_role("heading", name="Log in")).to_be_visible()
