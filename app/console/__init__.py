@@ -23,8 +23,7 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 
 WRITE_ROLES = ("admin", "operator")
-# Endpoints reachable without a session (the login form itself and the live-event stream's
-# own check happen inside the view).
+# Reachable without a session: the login form.
 OPEN_ENDPOINTS = {"console.login"}
 # Forms anyone logged in may post, whatever the role.
 ANY_ROLE_POSTS = {"console.login", "console.logout"}

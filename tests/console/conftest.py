@@ -1,5 +1,5 @@
-"""Fixtures for browser tests: one Chromium per session (Debian's, driven by Playwright), a fresh
-context per test, users of each role logged in once, screenshots saved as test artefacts.
+"""Fixtures for browser tests: one Chromium for the package (Debian's, driven by Playwright), a
+fresh context per test, users of each role logged in once, screenshots saved as test artefacts.
 
 Playwright's own browser download cannot work here, so the browser is ``/usr/bin/chromium``
 (``CHROMIUM`` overrides it); ``scripts/install-system-deps.sh`` installs it in CI.
@@ -22,7 +22,9 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 TIMEOUT_MS = 15_000
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: while Playwright's sync API is open the main thread counts as
+# running an asyncio loop, which tests elsewhere that run their own loop cannot share.
+@pytest.fixture(scope="package")
 def browser():
     if not os.path.exists(CHROMIUM):
         pytest.skip(f"no Chromium at {CHROMIUM} (scripts/install-system-deps.sh installs it)")
@@ -47,7 +49,7 @@ def console_users(server) -> dict[str, str]:
     return names
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def login_states(browser, server, console_users, tmp_path_factory) -> dict[str, str]:
     """Log each role in once through the form; tests start from the saved session cookie."""
     from playwright.sync_api import expect

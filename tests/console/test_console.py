@@ -205,6 +205,9 @@ def test_a_viewer_cannot_send_commands(new_page, charger):
     assert not any(a == "Reset" for a, _ in charger.received)
     page.goto("/console/users")
     expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    # Reading is fine: the API page lists the OpenAPI document's operations.
+    page.goto("/console/api")
+    expect(page.locator("#api-table")).to_contain_text("/chargers/{identity}/commands")
 
 
 def _wait_for(predicate, timeout: float = 15.0):
