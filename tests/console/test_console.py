@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import re
 
+import requests
 from ocpp.v16 import call
 from playwright.sync_api import expect
 
@@ -233,6 +234,14 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     expect(page.get_by_text("Token UI-TOKEN-1 created.")).to_be_visible()
     page.get_by_role("button", name="Block UI-TOKEN-1").click()
     expect(page.locator('tr[data-token="UI-TOKEN-1"] .token-status')).to_have_text("Blocked")
+    page.get_by_role("link", name="Edit UI-TOKEN-1").click()
+    page.get_by_label("Parent id tag").fill("P" * 21)
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#edit-parent_id_tag-error")).to_contain_text("1 to 20 characters")
+    page.get_by_label("Parent id tag").fill("FLEET-1")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Token UI-TOKEN-1 saved.")).to_be_visible()
+    expect(page.locator('tr[data-token="UI-TOKEN-1"]')).to_contain_text("FLEET-1")
 
     upload = tmp_path / "tokens.csv"
     upload.write_text("id_tag,status,expiry_date,note\n"
@@ -269,6 +278,13 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     assert {"IMP-GOOD-1", "IMP-GOOD-2"} <= tags
     assert "UI-TOKEN-1" not in tags  # blocked: not published
     assert sent[0]["update_type"] == "Full"
+
+    page.get_by_role("button", name="Expire IMP-GOOD-2").click()
+    expect(page.locator('tr[data-token="IMP-GOOD-2"] .token-status')).to_have_text("Expired")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete IMP-GOOD-1").click()
+    expect(page.get_by_text("Token IMP-GOOD-1 deleted.")).to_be_visible()
+    expect(page.locator('tr[data-token="IMP-GOOD-1"]')).to_have_count(0)
 
 
 def test_reservations_firmware_and_diagnostics(new_page, charger):
@@ -310,6 +326,15 @@ def test_reservations_firmware_and_diagnostics(new_page, charger):
     page.get_by_role("button", name="Send GetDiagnostics").click()
     expect(page.get_by_text(f"GetDiagnostics sent to {charger.identity}")).to_be_visible()
     expect(page.locator("#diagnostics-live")).to_contain_text("diag.zip")
+    # The charger uploads to the URL it was given; the file can then be downloaded here.
+    asked = _wait_for(lambda: [p for a, p in charger.received if a == "GetDiagnostics"])
+    upload = requests.put(asked[0]["location"] + "/diag.zip", data=b"PK diagnostics",
+                          timeout=30)
+    assert upload.status_code == 201
+    page.reload()
+    with page.expect_download() as info:
+        page.get_by_role("link", name="Download diag.zip").first.click()
+    assert open(info.value.path(), "rb").read() == b"PK diagnostics"
 
 
 def test_phone_width_and_keyboard(new_page, charger, screenshot):
