@@ -24,8 +24,18 @@ CSV_COLUMNS = ("id_tag", "status", "expiry_date", "parent_id_tag", "note")
 MAX_IMPORT_ROWS = 50_000
 
 
+# The service names fields as the API spells them; a person reads words.
+_FIELD_WORDS = (("parent_id_tag", "the parent id tag"), ("id_tag", "the id tag"),
+                ("expiry_date", "the expiry date"), ("status", "the status"),
+                ("note", "the note"))
+
+
 def _sentence(message: str) -> str:
     message = message.strip()
+    for name, words in _FIELD_WORDS:
+        if message.startswith(name + " "):
+            message = words + message[len(name):]
+            break
     return message[:1].upper() + message[1:] + ("" if message.endswith(".") else ".")
 
 

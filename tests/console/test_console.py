@@ -258,7 +258,7 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     expect(rejected.nth(0)).to_contain_text("3")
     expect(rejected.nth(0)).to_contain_text("1 to 20 characters")
     expect(rejected.nth(1)).to_contain_text("IMP-BAD-STATUS")
-    expect(rejected.nth(1)).to_contain_text("Status must be one of")
+    expect(rejected.nth(1)).to_contain_text("The status must be one of")
     expect(page.locator('tr[data-token="IMP-GOOD-2"]')).to_contain_text("2099-01-01")
     screenshot(page, "tokens")
 
