@@ -5,7 +5,8 @@
  *   - dashboard rows: <table data-rows-url="..."> rows <tr data-charger="ID">, the changed ones
  *     fetched together (?id=A&id=B), the whole body when the stream (re)opens;
  *   - any element with data-refresh="URL" and data-refresh-on="kind kind ..." (or "*"),
- *     at most once per data-refresh-delay milliseconds (400 by default);
+ *     at most once per data-refresh-delay milliseconds (400 by default); with
+ *     data-refresh-mode="text" only the changed texts of elements with an id are replaced;
  *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked.
  */
 (function () {
@@ -75,7 +76,18 @@
 
   function refreshBlock(el) {
     fetchHtml(el.dataset.refresh).then(function (html) {
-      if (html !== null) keepFocus(el, function () { el.innerHTML = html; });
+      if (html === null) return;
+      if (el.dataset.refreshMode === "text") {
+        // Only the values that changed are written, so a screen reader announces just those.
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        holder.querySelectorAll("[id]").forEach(function (fresh) {
+          var old = document.getElementById(fresh.id);
+          if (old && old.textContent !== fresh.textContent) old.textContent = fresh.textContent;
+        });
+      } else {
+        keepFocus(el, function () { el.innerHTML = html; });
+      }
     });
   }
 
