@@ -157,6 +157,8 @@ def init_app(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = app.config.get("SESSION_COOKIE_SECURE", False)
+    app.config.setdefault("LOGIN_CLIENT_IP_HEADER",
+                          os.environ.get("LOGIN_CLIENT_IP_HEADER", "").strip() or None)
     public_pages = _env_bool("PUBLIC_STATUS_PAGES")
     app.config.setdefault("PUBLIC_STATUS_PAGES", bool(public_pages))
 

@@ -64,7 +64,8 @@ def test_public_status_page_is_off_by_default(server, charger):
 
 
 def test_failed_logins_slow_down_and_public_pages_can_be_enabled(live_server_factory):
-    srv = live_server_factory(PUBLIC_STATUS_PAGES="true", SESSION_COOKIE_SECURE="true")
+    srv = live_server_factory(PUBLIC_STATUS_PAGES="true", SESSION_COOKIE_SECURE="true",
+                              LOGIN_CLIENT_IP_HEADER="X-Real-IP")
     srv.flask("users", "create", "op", "--password", PASSWORD, "--role", "operator")
     durations = []
     for _ in range(5):
@@ -78,6 +79,16 @@ def test_failed_logins_slow_down_and_public_pages_can_be_enabled(live_server_fac
     _, r = _login(srv.url, "op")
     assert r.status_code == 302
     assert "Secure" in r.headers["Set-Cookie"]
+    # Behind the local proxy, a user at another address is not slowed by these failures.
+    started = time.monotonic()
+    s = requests.Session()
+    token = _csrf(s.get(srv.url + "/console/login", timeout=30).text)
+    for cookie in s.cookies:
+        cookie.secure = False
+    r = s.post(srv.url + "/console/login", headers={"X-Real-IP": "192.0.2.7"},
+               data={"csrf_token": token, "name": "someone-else", "password": "x" * 8},
+               allow_redirects=False, timeout=60)
+    assert r.status_code == 401 and time.monotonic() - started < 1.5  # 127.0.0.1 waits 2 s
 
     with SimCharger(srv.ws_url, "PUBLIC-1") as cp:
         cp.boot()
