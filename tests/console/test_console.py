@@ -349,6 +349,8 @@ def test_phone_width_and_keyboard(new_page, charger, screenshot):
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
+    page.goto(f"/console/chargers/{charger.identity}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # A command by keyboard alone: open the form, choose, send.
     page.goto(f"/console/chargers/{charger.identity}/commands/TriggerMessage")
     page.get_by_label("Requested message").focus()
