@@ -124,6 +124,11 @@ def test_send_a_command_and_see_its_reply_and_schema_errors(new_page, charger, s
     history = page.locator("#command-table")
     expect(history).to_contain_text("Reset")
     expect(history).to_contain_text("console-operator (console)")
+    # The fleet-wide audit trail, filtered by user.
+    page.goto(f"/console/commands?user=console-operator&charger={charger.identity}")
+    audit = page.locator("#audit-table tbody tr")
+    expect(audit.filter(has_text="Reset")).to_contain_text("console-operator (console)")
+    expect(audit.filter(has_text="ChangeConfiguration")).to_contain_text("completed: Accepted")
 
 
 def test_stop_a_transaction_then_find_it_with_its_chart_and_export_csv(new_page, charger,
