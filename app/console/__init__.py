@@ -94,6 +94,10 @@ def _guard() -> Any:
         return None
     if request.method in ("GET", "HEAD", "OPTIONS"):
         if not current_user.is_authenticated and request.endpoint not in OPEN_ENDPOINTS:
+            # A page's script must not paste the login form into a fragment: it gets a 401.
+            if request.headers.get("X-Requested-With") == "fetch" \
+                    or request.endpoint == "console.event_stream":
+                abort(401, description="Log in again.")
             return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
         return None
     # Changing anything: role first (a viewer gets a clear 403), then the CSRF token.

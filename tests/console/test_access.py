@@ -36,6 +36,12 @@ def test_pages_need_a_login(server):
     r = requests.post(server.url + "/console/tokens", data={"id_tag": "X"},
                       allow_redirects=False, timeout=30)
     assert r.status_code == 401
+    # A page's script gets a 401 rather than the login form to paste into the page.
+    r = requests.get(server.url + "/console/fragments/summary",
+                     headers={"X-Requested-With": "fetch"}, allow_redirects=False, timeout=30)
+    assert r.status_code == 401
+    r = requests.get(server.url + "/console/events", allow_redirects=False, timeout=30)
+    assert r.status_code == 401
 
 
 def test_every_form_needs_the_csrf_token(server, console_users):

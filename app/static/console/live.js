@@ -22,9 +22,17 @@
     timers[key] = setTimeout(function () { delete timers[key]; fn(); }, ms);
   }
 
+  function say(text) {
+    if (stateEl) { stateEl.hidden = false; stateEl.textContent = text; }
+  }
+
   function fetchHtml(src) {
     return fetch(src, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (r) { return r.ok ? r.text() : null; });
+      .then(function (r) {
+        if (r.status === 401) say("You are logged out: reload the page to log in again.");
+        return r.ok ? r.text() : null;
+      })
+      .catch(function () { return null; });
   }
 
   function keepFocus(container, swap) {
@@ -144,12 +152,15 @@
 
   var source = new EventSource(url);
   source.onopen = function () {
-    if (stateEl) { stateEl.hidden = false; stateEl.textContent = "Live updates on"; }
+    say("Live updates on");
     document.body.dataset.live = "on";
     catchUp();
   };
   source.onerror = function () {
-    if (stateEl) { stateEl.hidden = false; stateEl.textContent = "Live updates interrupted, reconnecting…"; }
+    // CLOSED: the server refused the stream (logged out); the browser will not retry.
+    say(source.readyState === EventSource.CLOSED
+      ? "Live updates stopped: reload the page."
+      : "Live updates interrupted, reconnecting…");
     document.body.dataset.live = "off";
   };
   source.onmessage = function (m) { onEvent(JSON.parse(m.data)); };
