@@ -45,6 +45,8 @@ def test_login_rejects_a_wrong_password_and_logs_out(new_page, console_users):
 def test_dashboard_shows_a_charger_arrive_and_change_without_reloading(new_page, server,
                                                                        identity, screenshot):
     page = new_page("operator")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     # Filtered to this charger: the shared server holds other tests' chargers too.
     page.goto(f"/console/?q={identity}")
     expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=TIMEOUT_MS)
@@ -80,6 +82,12 @@ def test_dashboard_shows_a_charger_arrive_and_change_without_reloading(new_page,
         cp.close()
     expect(row.locator("td.conn")).to_contain_text("Offline", timeout=TIMEOUT_MS)
     assert page.evaluate("window.__notReloaded") is True
+    # Every asset and every live request came from the app itself: no CDN.
+    assert requested and all(url.startswith(server.url + "/") for url in requested), requested
+
+    # The fault is among the status and security events.
+    page.goto(f"/console/events/status?charger={identity}")
+    expect(page.locator("#events-table")).to_contain_text("GroundFailure")
 
 
 def test_send_a_command_and_see_its_reply_and_schema_errors(new_page, charger, screenshot):
