@@ -1,4 +1,4 @@
-"""Gunicorn settings: one gevent worker holds every charger's websocket (see docs/performance.md)."""
+"""Gunicorn settings: one gevent worker holds every charger socket (docs/performance.md)."""
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8888")
