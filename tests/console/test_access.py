@@ -62,6 +62,9 @@ def test_session_cookie_flags_and_safe_redirects(server, console_users):
     assert r.headers["Location"] == "/console/"
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = s.get(server.url + "/console/", timeout=30)
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
 
 
 def test_public_status_page_is_off_by_default(server, charger):

@@ -352,6 +352,9 @@ def test_reservations_firmware_and_diagnostics(new_page, charger):
 
 def test_phone_width_and_keyboard(new_page, charger, screenshot):
     page = new_page("operator", width=390)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto("/console/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     # Nothing wider than the phone's screen: no sideways scrolling of the page.
@@ -373,6 +376,8 @@ def test_phone_width_and_keyboard(new_page, charger, screenshot):
     expect(page.get_by_role("button", name="Send TriggerMessage")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#command-status")).to_have_text("completed")
+    # No script error and nothing the Content-Security-Policy had to block.
+    assert problems == []
 
 
 def test_register_a_charger_and_hold_it_pending(new_page, server, identity):

@@ -8,9 +8,16 @@
  *     at most once per data-refresh-delay milliseconds (400 by default); with
  *     data-refresh-mode="text" only the changed texts of elements with an id are replaced;
  *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked.
+ * Also: <form data-confirm="question"> asks before submitting.
  */
 (function () {
   "use strict";
+  // Forms that destroy something ask first (no inline handlers: the CSP forbids them).
+  document.addEventListener("submit", function (e) {
+    var question = e.target.dataset && e.target.dataset.confirm;
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
+
   var url = document.body.dataset.liveUrl;
   if (!url || !window.EventSource) return;
   var stateEl = document.getElementById("live-state");
