@@ -185,8 +185,7 @@ def status_events():
     everything = request.args.get("all") == "1"
     rows = queries.status_events(limit=300, identity=identity, errors_only=not everything)
     return render_template("console/status_events.html", rows=rows, identity=identity or "",
-                           everything=everything,
-                           chargers=[c.identity for c in _chargers()])
+                           everything=everything)
 
 
 # Audit: commands across chargers ----------------------------------------------------------

@@ -169,7 +169,7 @@ def test_stop_a_transaction_then_find_it_with_its_chart_and_export_csv(new_page,
     expect(page.get_by_role("button", name=f"Stop transaction #{tx_id}")).to_have_count(0)
 
     page.goto("/console/transactions")
-    page.get_by_label("Charger").select_option(cp.identity)
+    page.get_by_label("Charger").fill(cp.identity)
     page.get_by_label("State").select_option("stopped")
     page.get_by_role("button", name="Filter").click()
     row = page.locator(f'tr[data-transaction="{tx_id}"]')
