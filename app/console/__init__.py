@@ -94,6 +94,10 @@ def _guard() -> Any:
         return None
     if request.method in ("GET", "HEAD", "OPTIONS"):
         if not current_user.is_authenticated and request.endpoint not in OPEN_ENDPOINTS:
+            # A page's script must not paste the login form into a fragment: it gets a 401.
+            if request.headers.get("X-Requested-With") == "fetch" \
+                    or request.endpoint == "console.event_stream":
+                abort(401, description="Log in again.")
             return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
         return None
     # Changing anything: role first (a viewer gets a clear 403), then the CSRF token.
@@ -104,6 +108,21 @@ def _guard() -> Any:
             abort(403, description="Your role (viewer) can look but not change anything.")
     csrf.protect()
     return None
+
+
+# Everything the console loads is its own: scripts and styles from /static, no inline script.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
+       "object-src 'none'")
+
+
+@bp.after_request
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
 
 
 @bp.errorhandler(CSRFError)
@@ -157,6 +176,8 @@ def init_app(app: Flask) -> None:
     app.config["REMEMBER_COOKIE_HTTPONLY"] = True
     app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
     app.config["REMEMBER_COOKIE_SECURE"] = app.config.get("SESSION_COOKIE_SECURE", False)
+    app.config.setdefault("LOGIN_CLIENT_IP_HEADER",
+                          os.environ.get("LOGIN_CLIENT_IP_HEADER", "").strip() or None)
     public_pages = _env_bool("PUBLIC_STATUS_PAGES")
     app.config.setdefault("PUBLIC_STATUS_PAGES", bool(public_pages))
 

@@ -11,7 +11,7 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 
@@ -27,8 +27,22 @@ _failures: dict[str, tuple[int, float]] = {}
 _lock = threading.Lock()
 
 
+def client_address() -> str:
+    """The client's address; behind a local reverse proxy, from the header it is told to trust.
+
+    ``LOGIN_CLIENT_IP_HEADER`` (e.g. ``X-Real-IP``, which our nginx sets) is only believed on
+    connections from the loopback address, where the proxy is: otherwise anyone could send the
+    header and pick their own counter.
+    """
+    header = current_app.config.get("LOGIN_CLIENT_IP_HEADER")
+    remote = request.remote_addr or ""
+    if header and remote in ("127.0.0.1", "::1") and request.headers.get(header):
+        return request.headers[header].split(",")[-1].strip()
+    return remote
+
+
 def _keys(name: str) -> list[str]:
-    return [f"ip:{request.remote_addr}", f"user:{name.lower()}"]
+    return [f"ip:{client_address()}", f"user:{name.lower()}"]
 
 
 def delay_for(count: int) -> float:

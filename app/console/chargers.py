@@ -122,6 +122,7 @@ def command_form(identity: str, action: str):
     values: dict[str, str] = {}
     errors: dict[str, str] = {}
     general_error = None
+    status = 200
     command = None
     if request.method == "POST":
         if not current_user.can_write:  # the guard checks too; the rule stays next to the action
@@ -136,19 +137,18 @@ def command_form(identity: str, action: str):
             command, refused = send(identity, action, payload, options=options)
             if refused is not None:
                 name = schema_forms.field_for_error(refused.details, refused.message)
+                status = refused.status
                 if refused.status == 422 and name in {f.name for f in fields}:
                     errors[name] = schema_forms.explain(refused.message)
                     general_error = "The charger's schema does not accept this; see the field."
                 else:
                     general_error = refused.message[:1].upper() + refused.message[1:] + "."
         else:
+            status = 422
             general_error = "Some fields cannot be read; see below."
     firmware_files = []
     if action == "UpdateFirmware":
         firmware_files = _rows(records.firmware_files())
-    status = 200
-    if general_error:
-        status = 422 if errors else 409
     return render_template("console/command.html", charger=charger, action=action,
                            fields=fields, values=values, errors=errors,
                            general_error=general_error, command=command,

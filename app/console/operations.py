@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Charger, DiagnosticsFile, FirmwareFile
+from ..models.command import COMMAND_STATUSES
 from ..services import files, records
+from ..services.commands import COMMANDS
 from . import bp, can_write, queries
 from .chargers import describe, send
 
@@ -183,5 +185,37 @@ def status_events():
     everything = request.args.get("all") == "1"
     rows = queries.status_events(limit=300, identity=identity, errors_only=not everything)
     return render_template("console/status_events.html", rows=rows, identity=identity or "",
-                           everything=everything,
-                           chargers=[c.identity for c in _chargers()])
+                           everything=everything)
+
+
+# Audit: commands across chargers ----------------------------------------------------------
+
+AUDIT_PER_PAGE = 100
+
+
+@bp.get("/commands")
+def command_audit():
+    args = {k: (request.args.get(k) or "").strip()
+            for k in ("user", "charger", "action", "status")}
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    charger_id = None
+    error = None
+    if args["charger"]:
+        charger_id = db.session.execute(select(Charger.id).where(
+            Charger.identity == args["charger"])).scalar_one_or_none()
+        if charger_id is None:
+            error = f"There is no charger {args['charger']!r}."
+    rows, total = [], 0
+    if error is None:
+        stmt = queries.command_log(user=args["user"] or None, charger_id=charger_id,
+                                   action=args["action"] or None, status=args["status"] or None)
+        total = db.session.execute(select(func.count()).select_from(
+            stmt.order_by(None).subquery())).scalar_one()
+        rows = list(db.session.execute(stmt.limit(AUDIT_PER_PAGE)
+                                       .offset((page - 1) * AUDIT_PER_PAGE)).scalars())
+    query = {k: v for k, v in args.items() if v}
+    return render_template("console/commands.html", commands=rows, total=total, page=page,
+                           pages=max(1, -(-total // AUDIT_PER_PAGE)), args=args, query=query,
+                           error=error, identities=_identities(),
+                           statuses=COMMAND_STATUSES,
+                           actions=sorted({a for v in COMMANDS.values() for a in v}))

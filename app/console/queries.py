@@ -324,3 +324,18 @@ def series(transaction_id: int) -> dict[str, list[tuple[datetime, float]]]:
             and start is not None and (not delivered or delivered[-1][0] < tx.stopped_at):
         delivered.append((tx.stopped_at, max(0.0, tx.meter_stop - start)))
     return {"power": sorted(power.items()), "energy": delivered}
+
+
+def command_log(*, user: str | None = None, charger_id: int | None = None,
+                action: str | None = None, status: str | None = None):
+    """Every command, newest first: the audit trail of who sent what, from where."""
+    stmt = select(Command)
+    if user:
+        stmt = stmt.where(Command.requested_by == user)
+    if charger_id is not None:
+        stmt = stmt.where(Command.charger_id == charger_id)
+    if action:
+        stmt = stmt.where(Command.action == action)
+    if status:
+        stmt = stmt.where(Command.status == status)
+    return stmt.order_by(Command.id.desc())

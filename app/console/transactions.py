@@ -54,8 +54,10 @@ def filtered() -> tuple[Select | None, dict[str, str], dict[str, str]]:
     return stmt, args, errors
 
 
-def _identities() -> dict[int, str]:
-    return dict(db.session.execute(select(Charger.id, Charger.identity)).all())
+def _identities(rows: list[Transaction]) -> dict[int, str]:
+    ids = {tx.charger_id for tx in rows}
+    return dict(db.session.execute(select(Charger.id, Charger.identity)
+                                   .where(Charger.id.in_(ids))).all()) if ids else {}
 
 
 @bp.get("/transactions")
@@ -69,11 +71,9 @@ def transactions():
             stmt.order_by(None).subquery())).scalar_one()
         rows = list(db.session.execute(stmt.limit(PER_PAGE).offset((page - 1) * PER_PAGE)
                                        ).scalars())
-    chargers = [i for (i,) in db.session.execute(select(Charger.identity)
-                                                 .order_by(Charger.identity))]
     return render_template("console/transactions.html", rows=rows, args=args, errors=errors,
                            total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-                           identities=_identities(), chargers=chargers,
+                           identities=_identities(rows),
                            query={k: v for k, v in args.items() if v}), (400 if errors else 200)
 
 

@@ -36,6 +36,12 @@ def test_pages_need_a_login(server):
     r = requests.post(server.url + "/console/tokens", data={"id_tag": "X"},
                       allow_redirects=False, timeout=30)
     assert r.status_code == 401
+    # A page's script gets a 401 rather than the login form to paste into the page.
+    r = requests.get(server.url + "/console/fragments/summary",
+                     headers={"X-Requested-With": "fetch"}, allow_redirects=False, timeout=30)
+    assert r.status_code == 401
+    r = requests.get(server.url + "/console/events", allow_redirects=False, timeout=30)
+    assert r.status_code == 401
 
 
 def test_every_form_needs_the_csrf_token(server, console_users):
@@ -56,6 +62,9 @@ def test_session_cookie_flags_and_safe_redirects(server, console_users):
     assert r.headers["Location"] == "/console/"
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = s.get(server.url + "/console/", timeout=30)
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY"
 
 
 def test_public_status_page_is_off_by_default(server, charger):
@@ -64,7 +73,8 @@ def test_public_status_page_is_off_by_default(server, charger):
 
 
 def test_failed_logins_slow_down_and_public_pages_can_be_enabled(live_server_factory):
-    srv = live_server_factory(PUBLIC_STATUS_PAGES="true", SESSION_COOKIE_SECURE="true")
+    srv = live_server_factory(PUBLIC_STATUS_PAGES="true", SESSION_COOKIE_SECURE="true",
+                              LOGIN_CLIENT_IP_HEADER="X-Real-IP")
     srv.flask("users", "create", "op", "--password", PASSWORD, "--role", "operator")
     durations = []
     for _ in range(5):
@@ -78,6 +88,16 @@ def test_failed_logins_slow_down_and_public_pages_can_be_enabled(live_server_fac
     _, r = _login(srv.url, "op")
     assert r.status_code == 302
     assert "Secure" in r.headers["Set-Cookie"]
+    # Behind the local proxy, a user at another address is not slowed by these failures.
+    started = time.monotonic()
+    s = requests.Session()
+    token = _csrf(s.get(srv.url + "/console/login", timeout=30).text)
+    for cookie in s.cookies:
+        cookie.secure = False
+    r = s.post(srv.url + "/console/login", headers={"X-Real-IP": "192.0.2.7"},
+               data={"csrf_token": token, "name": "someone-else", "password": "x" * 8},
+               allow_redirects=False, timeout=60)
+    assert r.status_code == 401 and time.monotonic() - started < 1.5  # 127.0.0.1 waits 2 s
 
     with SimCharger(srv.ws_url, "PUBLIC-1") as cp:
         cp.boot()

@@ -45,6 +45,8 @@ def test_login_rejects_a_wrong_password_and_logs_out(new_page, console_users):
 def test_dashboard_shows_a_charger_arrive_and_change_without_reloading(new_page, server,
                                                                        identity, screenshot):
     page = new_page("operator")
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     # Filtered to this charger: the shared server holds other tests' chargers too.
     page.goto(f"/console/?q={identity}")
     expect(page.locator("body")).to_have_attribute("data-live", "on", timeout=TIMEOUT_MS)
@@ -80,6 +82,12 @@ def test_dashboard_shows_a_charger_arrive_and_change_without_reloading(new_page,
         cp.close()
     expect(row.locator("td.conn")).to_contain_text("Offline", timeout=TIMEOUT_MS)
     assert page.evaluate("window.__notReloaded") is True
+    # Every asset and every live request came from the app itself: no CDN.
+    assert requested and all(url.startswith(server.url + "/") for url in requested), requested
+
+    # The fault is among the status and security events.
+    page.goto(f"/console/events/status?charger={identity}")
+    expect(page.locator("#events-table")).to_contain_text("GroundFailure")
 
 
 def test_send_a_command_and_see_its_reply_and_schema_errors(new_page, charger, screenshot):
@@ -124,6 +132,11 @@ def test_send_a_command_and_see_its_reply_and_schema_errors(new_page, charger, s
     history = page.locator("#command-table")
     expect(history).to_contain_text("Reset")
     expect(history).to_contain_text("console-operator (console)")
+    # The fleet-wide audit trail, filtered by user.
+    page.goto(f"/console/commands?user=console-operator&charger={charger.identity}")
+    audit = page.locator("#audit-table tbody tr")
+    expect(audit.filter(has_text="Reset")).to_contain_text("console-operator (console)")
+    expect(audit.filter(has_text="ChangeConfiguration")).to_contain_text("completed: Accepted")
 
 
 def test_stop_a_transaction_then_find_it_with_its_chart_and_export_csv(new_page, charger,
@@ -156,7 +169,7 @@ def test_stop_a_transaction_then_find_it_with_its_chart_and_export_csv(new_page,
     expect(page.get_by_role("button", name=f"Stop transaction #{tx_id}")).to_have_count(0)
 
     page.goto("/console/transactions")
-    page.get_by_label("Charger").select_option(cp.identity)
+    page.get_by_label("Charger").fill(cp.identity)
     page.get_by_label("State").select_option("stopped")
     page.get_by_role("button", name="Filter").click()
     row = page.locator(f'tr[data-transaction="{tx_id}"]')
@@ -339,6 +352,9 @@ def test_reservations_firmware_and_diagnostics(new_page, charger):
 
 def test_phone_width_and_keyboard(new_page, charger, screenshot):
     page = new_page("operator", width=390)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
     page.goto("/console/")
     expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
     # Nothing wider than the phone's screen: no sideways scrolling of the page.
@@ -349,6 +365,8 @@ def test_phone_width_and_keyboard(new_page, charger, screenshot):
     expect(page.get_by_role("link", name="Skip to content")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#main")).to_be_focused()
+    page.goto(f"/console/chargers/{charger.identity}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
     # A command by keyboard alone: open the form, choose, send.
     page.goto(f"/console/chargers/{charger.identity}/commands/TriggerMessage")
     page.get_by_label("Requested message").focus()
@@ -358,6 +376,8 @@ def test_phone_width_and_keyboard(new_page, charger, screenshot):
     expect(page.get_by_role("button", name="Send TriggerMessage")).to_be_focused()
     page.keyboard.press("Enter")
     expect(page.locator("#command-status")).to_have_text("completed")
+    # No script error and nothing the Content-Security-Policy had to block.
+    assert problems == []
 
 
 def test_register_a_charger_and_hold_it_pending(new_page, server, identity):

@@ -5,11 +5,19 @@
  *   - dashboard rows: <table data-rows-url="..."> rows <tr data-charger="ID">, the changed ones
  *     fetched together (?id=A&id=B), the whole body when the stream (re)opens;
  *   - any element with data-refresh="URL" and data-refresh-on="kind kind ..." (or "*"),
- *     at most once per data-refresh-delay milliseconds (400 by default);
+ *     at most once per data-refresh-delay milliseconds (400 by default); with
+ *     data-refresh-mode="text" only the changed texts of elements with an id are replaced;
  *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked.
+ * Also: <form data-confirm="question"> asks before submitting.
  */
 (function () {
   "use strict";
+  // Forms that destroy something ask first (no inline handlers: the CSP forbids them).
+  document.addEventListener("submit", function (e) {
+    var question = e.target.dataset && e.target.dataset.confirm;
+    if (question && !window.confirm(question)) e.preventDefault();
+  });
+
   var url = document.body.dataset.liveUrl;
   if (!url || !window.EventSource) return;
   var stateEl = document.getElementById("live-state");
@@ -21,9 +29,17 @@
     timers[key] = setTimeout(function () { delete timers[key]; fn(); }, ms);
   }
 
+  function say(text) {
+    if (stateEl) { stateEl.hidden = false; stateEl.textContent = text; }
+  }
+
   function fetchHtml(src) {
     return fetch(src, { credentials: "same-origin", headers: { "X-Requested-With": "fetch" } })
-      .then(function (r) { return r.ok ? r.text() : null; });
+      .then(function (r) {
+        if (r.status === 401) say("You are logged out: reload the page to log in again.");
+        return r.ok ? r.text() : null;
+      })
+      .catch(function () { return null; });
   }
 
   function keepFocus(container, swap) {
@@ -75,7 +91,18 @@
 
   function refreshBlock(el) {
     fetchHtml(el.dataset.refresh).then(function (html) {
-      if (html !== null) keepFocus(el, function () { el.innerHTML = html; });
+      if (html === null) return;
+      if (el.dataset.refreshMode === "text") {
+        // Only the values that changed are written, so a screen reader announces just those.
+        var holder = document.createElement("div");
+        holder.innerHTML = html;
+        holder.querySelectorAll("[id]").forEach(function (fresh) {
+          var old = document.getElementById(fresh.id);
+          if (old && old.textContent !== fresh.textContent) old.textContent = fresh.textContent;
+        });
+      } else {
+        keepFocus(el, function () { el.innerHTML = html; });
+      }
     });
   }
 
@@ -132,12 +159,15 @@
 
   var source = new EventSource(url);
   source.onopen = function () {
-    if (stateEl) { stateEl.hidden = false; stateEl.textContent = "Live updates on"; }
+    say("Live updates on");
     document.body.dataset.live = "on";
     catchUp();
   };
   source.onerror = function () {
-    if (stateEl) { stateEl.hidden = false; stateEl.textContent = "Live updates interrupted, reconnecting…"; }
+    // CLOSED: the server refused the stream (logged out); the browser will not retry.
+    say(source.readyState === EventSource.CLOSED
+      ? "Live updates stopped: reload the page."
+      : "Live updates interrupted, reconnecting…");
     document.body.dataset.live = "off";
   };
   source.onmessage = function (m) { onEvent(JSON.parse(m.data)); };
