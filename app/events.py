@@ -5,7 +5,7 @@ committed; ``subscribe()`` gives a queue of events for a server-sent-events stre
 today; with several processes, the same two functions will go through Redis pub/sub.
 
 Kinds: ``connected``, ``disconnected``, ``boot``, ``status``, ``meter``, ``transaction_started``,
-``transaction_stopped``, ``command``.
+``transaction_stopped``, ``command``, ``firmware_status``, ``diagnostics_status``.
 """
 from __future__ import annotations
 

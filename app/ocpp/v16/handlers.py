@@ -117,11 +117,13 @@ def data_transfer(ctx: ChargerContext, p: dict, now: datetime) -> dict:
 
 def diagnostics_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(notifications.record_diagnostics_status, ctx.charger_id, p["status"], now)
+    events.publish("diagnostics_status", ctx.identity, status=p["status"])
     return {}
 
 
 def firmware_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(notifications.record_firmware_status, ctx.charger_id, p["status"], now)
+    events.publish("firmware_status", ctx.identity, status=p["status"])
     return {}
 
 
