@@ -1,4 +1,4 @@
-"""Gunicorn settings: one gevent worker holds every charger's websocket (see docs/performance.md)."""
+"""Gunicorn settings: one gevent worker holds every charger socket (docs/performance.md)."""
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8888")
@@ -10,4 +10,18 @@ graceful_timeout = 10
 keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG") or None
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info")
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn's control socket has one default path per user: several servers on a host (tests,
+# benchmarks) would fight over it, and nothing here uses it.
+control_socket_disable = True
+
+
+def worker_exit(server, worker):
+    """Flush the group writer (message log, last-seen times) before the worker goes."""
+    try:
+        import wsgi
+        from app import runtime
+
+        runtime.shutdown(wsgi.app)
+    except Exception as exc:  # noqa: BLE001 - shutting down anyway
+        server.log.warning("could not flush the writer at exit: %s", exc)

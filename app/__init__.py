@@ -34,7 +34,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         configure_sqlite(app, db.engine)
 
-    from . import api, cli, files_http, health, worker_cli
+    from . import api, cli, console, files_http, health, worker_cli
     from .transport import websocket
 
     app.register_blueprint(health.bp)
@@ -42,5 +42,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.register_blueprint(cli.bp)
     app.register_blueprint(files_http.bp)
     api.init_app(app)
+    console.init_app(app)  # operator console: login, CSRF, pages under /console
     websocket.init_app(app)
     return app

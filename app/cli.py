@@ -48,3 +48,31 @@ def list_users() -> None:
     """List users."""
     for user in db.session.execute(select(User).order_by(User.name)).scalars():
         click.echo(f"{user.name}\t{user.role}\t{'active' if user.active else 'disabled'}")
+
+
+@bp.cli.group("messages")
+def messages() -> None:
+    """The OCPP message log."""
+
+
+@messages.command("prune")
+@click.option("--days", type=float, default=None,
+              help="Keep this many days (default: MESSAGE_LOG_RETENTION_DAYS).")
+def prune(days: float | None) -> None:
+    """Delete message log entries older than the retention."""
+    from flask import current_app
+
+    from .models import utcnow
+    from .services.retention import SLICE, prune_message_log
+
+    days = current_app.config["MESSAGE_LOG_RETENTION_DAYS"] if days is None else days
+    total = 0
+    while True:
+        with db.engine.begin() as conn:
+            deleted = prune_message_log(conn, utcnow(), days)
+        total += deleted
+        if deleted:
+            click.echo(f"deleted {total} entries so far")
+        if deleted < SLICE:
+            break
+    click.echo(f"deleted {total} message log entries older than {days:g} days")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from flask import Flask
 from sqlalchemy import update
@@ -33,7 +34,38 @@ def writer(app: Flask) -> GroupWriter:
             instance = GroupWriter(engine, Charger.__table__,
                                    flush_interval=app.config["LAST_SEEN_FLUSH_SECONDS"])
             app.extensions["constellation.writer"] = (os.getpid(), instance)
+            threading.Thread(target=_maintenance, args=(app, instance), daemon=True,
+                             name="maintenance").start()
     return app.extensions["constellation.writer"][1]
+
+
+def shutdown(app: Flask) -> None:
+    """Write what the writer still holds (message log, last-seen times); gunicorn calls this."""
+    existing = app.extensions.get("constellation.writer")
+    if existing is not None and existing[0] == os.getpid():
+        existing[1].flush()
+
+
+MAINTENANCE_INTERVAL = 600.0
+
+
+def _maintenance(app: Flask, instance: GroupWriter) -> None:
+    """Prune the message log now and then, in slices, through the writer."""
+    from .models import utcnow
+    from .services.retention import SLICE, prune_message_log
+
+    while True:
+        try:
+            days = app.config["MESSAGE_LOG_RETENTION_DAYS"]
+            while days > 0:
+                deleted = instance.run(prune_message_log, utcnow(), days)
+                if deleted:
+                    log.info("pruned %d message log entries older than %g days", deleted, days)
+                if deleted < SLICE:
+                    break
+        except Exception:  # noqa: BLE001 - maintenance must not stop for a bad pass
+            log.exception("message log pruning failed")
+        time.sleep(MAINTENANCE_INTERVAL)
 
 
 def _clear_stale_sessions(engine) -> None:

@@ -32,7 +32,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 
 stamp=".venv/.installed-$(basename "$req")"
-want=$(cat "$req" requirements.txt | sha256sum | cut -d' ' -f1)
+want=$(cat "$req" requirements*.txt | sha256sum | cut -d" " -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing $req into .venv"
   .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip

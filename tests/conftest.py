@@ -75,3 +75,12 @@ def charger(server, identity):
     cp.boot()
     yield cp
     cp.close()
+
+
+@pytest.fixture(scope="session")
+def postgres():
+    from tests.support.postgres import PostgresServer
+
+    pg = PostgresServer().start()
+    yield pg
+    pg.stop()

@@ -24,3 +24,14 @@ def init_app(app: Flask) -> None:
             if exc.name != f"{__name__}.{name}":
                 raise
     app.register_blueprint(bp)
+
+    from werkzeug.exceptions import HTTPException
+
+    @app.errorhandler(HTTPException)
+    def _json_for_api_paths(exc: HTTPException):
+        # Routing errors (unknown path, wrong method) never reach the blueprint's handlers.
+        from flask import jsonify, request
+
+        if request.path.startswith(bp.url_prefix + "/"):
+            return jsonify({"error": exc.name, "message": exc.description}), exc.code
+        return exc

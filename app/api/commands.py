@@ -8,6 +8,7 @@ from ..extensions import db
 from ..models import Command
 from ..services import commands as command_service
 from . import bp
+from .args import check_id
 from .auth import can_write
 from .errors import ApiError
 from .util import json_body, paginate
@@ -41,7 +42,7 @@ def send_command(identity: str):
 
 @bp.get("/commands/<int:command_id>")
 def get_command(command_id: int):
-    command = db.session.get(Command, command_id)
+    command = db.session.get(Command, check_id(command_id, "command"))
     if command is None:
         raise ApiError(404, f"no command {command_id}")
     return command_service.command_to_dict(command)

@@ -12,6 +12,8 @@ from ..extensions import db
 from .errors import ApiError
 
 MAX_PER_PAGE = 500
+# Keeps the row offset within a 64-bit integer (a larger one is a driver error, a 500).
+MAX_PAGE = 10**9
 
 
 def json_body() -> dict[str, Any]:
@@ -24,6 +26,8 @@ def json_body() -> dict[str, Any]:
 def paginate(stmt: Select, serialise) -> dict[str, Any]:
     """Run ``stmt`` for ``?page`` and ``?per_page`` and wrap the page."""
     page = _positive_int("page", 1)
+    if page > MAX_PAGE:
+        raise ApiError(400, f"page must be at most {MAX_PAGE}")
     per_page = min(_positive_int("per_page", 50), MAX_PER_PAGE)
     total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())
                                ).scalar_one()
@@ -53,4 +57,8 @@ def parse_time_arg(name: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise ApiError(400, f"{name} must be an ISO 8601 time, got {raw!r}") from None
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+    try:
+        # Stored as UTC: near year 1 or 9999 the conversion itself can overflow.
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except OverflowError:
+        raise ApiError(400, f"{name} is out of range") from None

@@ -10,10 +10,9 @@ from .base import UTCDateTime
 
 class MessageLog(db.Model):
     __tablename__ = "message_log"
-    __table_args__ = (
-        Index("ix_message_log_charger", "charger_id", "id"),
-        Index("ix_message_log_created_at", "created_at"),
-    )
+    # No index on created_at: one index fewer to update per frame. Ids grow with time, so
+    # retention deletes from the lowest ids (see services/retention.py).
+    __table_args__ = (Index("ix_message_log_charger", "charger_id", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # No foreign key: frames of unknown or deleted chargers are kept too.

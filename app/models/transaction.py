@@ -47,7 +47,6 @@ class MeterValue(db.Model):
     __tablename__ = "meter_values"
     __table_args__ = (
         Index("ix_meter_values_tx", "transaction_id", "timestamp"),
-        Index("ix_meter_values_charger", "charger_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

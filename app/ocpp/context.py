@@ -15,3 +15,11 @@ class ChargerContext:
     heartbeat_interval: int
     unknown_tag_policy: str
     extra: dict[str, Any] = field(default_factory=dict)
+    # Transaction ids known to be (True) or not to be (False) this charger's: MeterValues link
+    # to them without a query. Ids are ours, so an answer never changes.
+    known_transactions: dict[int, bool] = field(default_factory=dict)
+
+    def remember_transaction(self, tx_id: int, ours: bool = True) -> None:
+        if len(self.known_transactions) >= 64:
+            self.known_transactions.clear()
+        self.known_transactions[tx_id] = ours

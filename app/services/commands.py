@@ -14,6 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from .. import events
 from ..extensions import db
 from ..models import Charger, Command, utcnow
 from ..ocpp import v16, validation
@@ -116,6 +117,8 @@ def execute(command_id: int) -> Command:
     command.duration_ms = outcome.duration_ms
     command_effects.apply(command, db.session.get(Charger, command.charger_id))
     db.session.commit()
+    events.publish("command", identity, command_id=command.id, action=action,
+                   status=command.status)
     log.info("command %s %s to %s: %s", command.id, action, identity, command.status)
     return command
 

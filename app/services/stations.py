@@ -8,6 +8,8 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from ..models import Charger, Connector, StatusNotification
@@ -34,6 +36,16 @@ BOOT_FIELDS = {
 }
 
 REGISTRATION_REPLY = {"accepted": "Accepted", "pending": "Pending", "rejected": "Rejected"}
+
+
+def enrol(conn: Connection, identity: str, registration_status: str, now: datetime) -> int:
+    """Register an unknown charger (auto-enrolment); return its id. Safe if two race."""
+    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    conn.execute(insert_(chargers).values(
+        identity=identity, registration_status=registration_status, auto_enrolled=True,
+        enabled=True, lenient=False, created_at=now,
+    ).on_conflict_do_nothing(index_elements=["identity"]))
+    return conn.execute(select(chargers.c.id).where(chargers.c.identity == identity)).scalar_one()
 
 
 def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime) -> str:

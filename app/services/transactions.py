@@ -9,10 +9,11 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..models import Command, MeterValue, Reservation, Transaction
+from ..storage.bulk import insert_rows
 from .authorization import id_tag_info
 from .metering import sampled_rows
 
@@ -76,24 +77,29 @@ def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: in
             return
 
 
+# Built once: on the per-message path, building a statement costs more than running it.
+_SELECT_KNOWN = select(
+    transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at
+).where(transactions.c.id == bindparam("tx_id"),
+        transactions.c.charger_id == bindparam("charger_id"))
+
+
 def _known_transaction(conn: Connection, charger_id: int, tx_id: int | None):
     if tx_id is None:
         return None
-    return conn.execute(
-        select(transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at)
-        .where(transactions.c.id == tx_id, transactions.c.charger_id == charger_id)
-    ).first()
+    return conn.execute(_SELECT_KNOWN, {"tx_id": tx_id, "charger_id": charger_id}).first()
 
 
-def record_meter_values(conn: Connection, charger_id: int, connector_id: int,
-                        tx_id: int | None, entries: list[dict[str, Any]]) -> int:
-    """Store every sampled value; link them to the transaction when it is this charger's."""
-    known = _known_transaction(conn, charger_id, tx_id)
-    rows = sampled_rows(entries, charger_id=charger_id, connector_id=connector_id,
-                        transaction_id=known.id if known else None, source="MeterValues")
-    if rows:
-        conn.execute(insert(meter_values), rows)
-    return len(rows)
+def is_charger_transaction(conn: Connection, charger_id: int, tx_id: int) -> bool:
+    """Whether ``tx_id`` is one of this charger's transactions (meter values link to it)."""
+    return _known_transaction(conn, charger_id, tx_id) is not None
+
+
+def meter_value_rows(charger_id: int, connector_id: int, tx_id: int | None,
+                     entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The rows a MeterValues stores; ``tx_id`` only when it is the charger's transaction."""
+    return sampled_rows(entries, charger_id=charger_id, connector_id=connector_id,
+                        transaction_id=tx_id, source="MeterValues")
 
 
 def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], now: datetime,
@@ -125,7 +131,7 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
     rows = sampled_rows(stop.get("transaction_data") or [], charger_id=charger_id,
                         connector_id=0, transaction_id=tx_id, source="StopTransaction")
     if rows:
-        conn.execute(insert(meter_values), rows)
+        insert_rows(conn, meter_values, rows)
     return reply
 
 

@@ -24,15 +24,20 @@ from typing import Any
 from sqlalchemy import Table, bindparam, update
 from sqlalchemy.engine import Connection, Engine
 
+from .bulk import insert_rows
+
 log = logging.getLogger(__name__)
 
 
 class _Unit:
-    __slots__ = ("fn", "args", "done", "result", "error")
+    __slots__ = ("fn", "args", "table", "rows", "done", "result", "error")
 
-    def __init__(self, fn: Callable[..., Any], args: tuple) -> None:
+    def __init__(self, fn: Callable[..., Any] | None, args: tuple, table: Table | None = None,
+                 rows: list[dict] | None = None) -> None:
         self.fn = fn
         self.args = args
+        self.table = table
+        self.rows = rows
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -54,6 +59,9 @@ class GroupWriter:
         self._stopping = False
         self.batches = 0
         self.units_committed = 0
+        t = last_seen_table
+        self._touch_statement = (update(t).where(t.c.id == bindparam("cid"))
+                                 .values(last_heartbeat=bindparam("ts")))
 
     # API for handlers -----------------------------------------------------------------------
 
@@ -68,6 +76,21 @@ class GroupWriter:
         if unit.error is not None:
             raise unit.error
         return unit.result
+
+    def insert(self, table: Table, rows: list[dict]) -> None:
+        """Insert ``rows`` in the next group transaction; return once they are committed.
+
+        Cheaper than ``run`` for plain inserts: every unit's rows for a table go into one
+        executemany.
+        """
+        unit = _Unit(None, (), table, rows)
+        with self._lock:
+            self._units.append(unit)
+        self._ensure_started()
+        self._wake.set()
+        unit.done.wait()
+        if unit.error is not None:
+            raise unit.error
 
     def append(self, table: Table, row: dict) -> None:
         """Insert ``row`` with the next commit; nobody waits for it."""
@@ -126,10 +149,24 @@ class GroupWriter:
 
     def _commit(self, units: list[_Unit], rows: dict[Table, list[dict]],
                 seen: dict[int, datetime]) -> None:
+        # The database work runs off the event loop when gevent is in charge: the commit's fsync
+        # then no longer stops every charger's socket while it waits for the disk.
+        _off_loop(self._commit_batch, units, rows, seen)
+        for unit in units:
+            unit.done.set()
+
+    def _commit_batch(self, units: list[_Unit], rows: dict[Table, list[dict]],
+                      seen: dict[int, datetime]) -> None:
         try:
             with self._engine.begin() as conn:
+                inserts: dict[Table, list[dict]] = defaultdict(list)
                 for unit in units:
-                    unit.result = unit.fn(conn, *unit.args)
+                    if unit.fn is not None:
+                        unit.result = unit.fn(conn, *unit.args)
+                    else:
+                        inserts[unit.table].extend(unit.rows)
+                for table, batch in inserts.items():
+                    insert_rows(conn, table, batch)
                 self._write_background(conn, rows, seen)
         except Exception as exc:  # noqa: BLE001 - isolate the failing unit below
             if len(units) > 1 or rows or seen:
@@ -142,8 +179,6 @@ class GroupWriter:
         else:
             self.batches += 1
             self.units_committed += len(units)
-        for unit in units:
-            unit.done.set()
 
     def _commit_one_by_one(self, units: list[_Unit], rows: dict[Table, list[dict]],
                            seen: dict[int, datetime]) -> None:
@@ -151,7 +186,10 @@ class GroupWriter:
             unit.result, unit.error = None, None
             try:
                 with self._engine.begin() as conn:
-                    unit.result = unit.fn(conn, *unit.args)
+                    if unit.fn is not None:
+                        unit.result = unit.fn(conn, *unit.args)
+                    else:
+                        insert_rows(conn, unit.table, unit.rows)
             except Exception as exc:  # noqa: BLE001
                 log.exception("unit of work %s failed", getattr(unit.fn, "__name__", unit.fn))
                 unit.error = exc
@@ -165,11 +203,21 @@ class GroupWriter:
     def _write_background(self, conn: Connection, rows: dict[Table, list[dict]],
                           seen: dict[int, datetime]) -> None:
         for table, batch in rows.items():
-            if batch:
-                conn.execute(table.insert(), batch)
+            insert_rows(conn, table, batch)
         if seen:
-            t = self._last_seen_table
-            conn.execute(
-                update(t).where(t.c.id == bindparam("cid")).values(last_heartbeat=bindparam("ts")),
-                [{"cid": cid, "ts": ts} for cid, ts in seen.items()],
-            )
+            conn.execute(self._touch_statement,
+                         [{"cid": cid, "ts": ts} for cid, ts in seen.items()])
+
+
+
+def _off_loop(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run ``fn`` in gevent's native thread pool when gevent patched threading, else inline."""
+    try:
+        from gevent import monkey
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        return fn(*args)
+    if not monkey.is_module_patched("threading"):
+        return fn(*args)
+    import gevent
+
+    return gevent.get_hub().threadpool.apply(fn, args)

@@ -68,24 +68,26 @@ class ChargerConnection:
         self._call_lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}
         self._closed = False
+        self._missed_pongs = 0
+        self.last_activity = time.monotonic()
 
     # Sending --------------------------------------------------------------------------------
 
     def _send(self, text: str, message_type: int, message_id: str | None,
-              action: str | None) -> None:
+              action: str | None, when: datetime | None = None) -> None:
         with self._send_lock:
             self.ws.send(text)
-        self._log("out", text, message_type, message_id, action)
+        self._log("out", text, message_type, message_id, action, when)
 
     def _log(self, direction: str, text: str | bytes, message_type: int | None,
-             message_id: str | None, action: str | None) -> None:
+             message_id: str | None, action: str | None, when: datetime | None = None) -> None:
         if not self._log_messages:
             return
         if isinstance(text, bytes):
             text = text.decode("utf-8", "replace")
         self._writer.append(message_log, {
             "charger_id": self.ctx.charger_id, "identity": self.identity, "direction": direction,
-            "created_at": datetime.now(UTC), "message_type": message_type,
+            "created_at": when or datetime.now(UTC), "message_type": message_type,
             "message_id": message_id, "action": action, "frame": text,
         })
 
@@ -128,30 +130,34 @@ class ChargerConnection:
 
     def serve(self) -> None:
         """Run until the charger disconnects or the connection is replaced."""
-        missed_pongs = 0
+        # No receive timeout: a timer per frame costs on the per-message path; idle
+        # connections are pinged by the keepalive loop instead.
         while not self._closed:
             try:
-                text = self.ws.receive(timeout=self._ping_interval)
+                text = self.ws.receive()
             except ConnectionClosed:
                 break
             if text is None:
-                if not self.ws.connected:
-                    break
-                missed_pongs = 0 if self.ws.pong_received else missed_pongs + 1
-                if self._max_missed_pongs and missed_pongs >= self._max_missed_pongs:
-                    log.info("%s: %d pings unanswered, closing", self.identity, missed_pongs)
-                    break
-                self._ping()
-                continue
+                break
+            self.last_activity = time.monotonic()
             self._handle_frame(text)
 
-    def _ping(self) -> None:
+    def keepalive(self, now: float) -> None:
+        """Ping a connection idle for a ping interval; close it after too many silent pings."""
+        if self._ping_interval is None or now - self.last_activity < self._ping_interval:
+            return
+        self._missed_pongs = 0 if self.ws.pong_received else self._missed_pongs + 1
+        if self._max_missed_pongs and self._missed_pongs >= self._max_missed_pongs:
+            log.info("%s: %d pings unanswered, closing", self.identity, self._missed_pongs)
+            self.close("ping timeout")
+            return
+        self.last_activity = now
         self.ws.pong_received = False
         try:
             with self._send_lock:
                 self.ws.sock.send(self.ws.ws.send(Ping()))
         except OSError:
-            self._closed = True
+            self.close()
 
     def _handle_frame(self, text: str | bytes) -> None:
         now = datetime.now(UTC)
@@ -159,7 +165,7 @@ class ChargerConnection:
         event = self.session.receive(text)
         if isinstance(event, CallReceived):
             call = event.call
-            self._log("in", text, frames.CALL, call.unique_id, call.action)
+            self._log("in", text, frames.CALL, call.unique_id, call.action, now)
             if event.violation is not None:
                 log.warning("%s: lenient: %s %s", self.identity, call.action,
                             event.violation.description)
@@ -207,6 +213,7 @@ class ChargerConnection:
             self.ws.close(reason=1000, message=reason[:120])
         except Exception:  # noqa: BLE001 - already closed
             pass
+        self.ws.event.set()  # wake serve() if it waits for a frame that will not come
 
 
 def _outcome(reply: ReplyReceived, sent_at: datetime, duration: float) -> CallOutcome:

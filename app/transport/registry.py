@@ -46,3 +46,27 @@ class Registry:
 
 
 registry = Registry()
+
+
+def start_keepalive(interval: float) -> None:
+    """One loop for all connections: ping the idle ones (see ChargerConnection.keepalive)."""
+    if interval <= 0 or getattr(start_keepalive, "started", None) == os.getpid():
+        return
+    start_keepalive.started = os.getpid()
+
+    def loop() -> None:
+        import logging
+        import time
+
+        while True:
+            time.sleep(min(interval / 4, 5.0))
+            now = time.monotonic()
+            for identity in registry.identities():
+                connection = registry.get(identity)
+                if connection is not None:
+                    try:
+                        connection.keepalive(now)
+                    except Exception:  # noqa: BLE001 - one bad socket must not stop the loop
+                        logging.getLogger(__name__).exception("keepalive of %s", identity)
+
+    threading.Thread(target=loop, name="keepalive", daemon=True).start()

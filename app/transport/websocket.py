@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, abort, current_app, g, request
 from sqlalchemy import select
 
-from .. import runtime
+from .. import events, runtime
 from ..extensions import db, sock
 from ..models import Charger
 from ..ocpp import v16, versions
@@ -21,7 +21,7 @@ from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
 from ..services import stations
 from .connection import ChargerConnection
-from .registry import registry
+from .registry import registry, start_keepalive
 
 log = logging.getLogger(__name__)
 
@@ -62,23 +62,26 @@ def _check_handshake():
     identity = _identity_from_request(prefix)
     if not identity or len(identity) > MAX_IDENTITY_LENGTH:
         abort(404)
-    charger = db.session.execute(
-        select(Charger).where(Charger.identity == identity)).scalar_one_or_none()
-    if charger is None:
+    row = db.session.execute(
+        select(Charger.id, Charger.enabled, Charger.lenient).where(Charger.identity == identity)
+    ).first()
+    db.session.commit()  # end the read transaction before the socket takes over
+    if row is None:
         policy = current_app.config["OCPP_UNKNOWN_CHARGERS"]
         if policy == "reject":
             log.info("refused unknown charger %r", identity)
             abort(404)
-        charger = Charger(identity=identity, auto_enrolled=True,
-                          registration_status="accepted" if policy == "accept" else "pending")
-        db.session.add(charger)
-        db.session.commit()
-        log.info("enrolled charger %r (%s)", identity, charger.registration_status)
-    if not charger.enabled:
+        status = "accepted" if policy == "accept" else "pending"
+        # Through the group writer: a fleet connecting at once shares a few commits.
+        charger_id = runtime.writer(current_app._get_current_object()).run(
+            stations.enrol, identity, status, _now())
+        log.info("enrolled charger %r (%s)", identity, status)
+        row = (charger_id, True, False)
+    charger_id, enabled, lenient = row
+    if not enabled:
         log.info("refused disabled charger %r", identity)
         abort(404)
-    g.ocpp_charger = (charger.id, identity, charger.lenient)
-    db.session.commit()  # end the read transaction before the socket takes over
+    g.ocpp_charger = (charger_id, identity, lenient)
     return None
 
 
@@ -113,18 +116,22 @@ def ocpp_socket(ws, rest: str) -> None:
         ping_interval=config["OCPP_PING_INTERVAL"],
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
     )
+    start_keepalive(config["OCPP_PING_INTERVAL"])
     previous = registry.register(connection)
     if previous is not None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
     writer.run(stations.record_connected, charger_id, connection.owner, version.name, _now())
+    events.publish("connected", identity, ocpp_version=version.name)
     log.info("%s connected (OCPP %s)", identity, version.name)
     try:
         connection.serve()
     finally:
         connection.close()
         registry.unregister(connection)
-        writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
+        if registry.get(identity) is None:
+            writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
+            events.publish("disconnected", identity)
         log.info("%s disconnected", identity)
 
 

@@ -86,7 +86,6 @@ def upgrade():
     )
     with op.batch_alter_table('message_log', schema=None) as batch_op:
         batch_op.create_index('ix_message_log_charger', ['charger_id', 'id'], unique=False)
-        batch_op.create_index('ix_message_log_created_at', ['created_at'], unique=False)
 
     op.create_table('users',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -200,7 +199,6 @@ def upgrade():
     sa.PrimaryKeyConstraint('id', name=op.f('pk_meter_values'))
     )
     with op.batch_alter_table('meter_values', schema=None) as batch_op:
-        batch_op.create_index('ix_meter_values_charger', ['charger_id', 'id'], unique=False)
         batch_op.create_index('ix_meter_values_tx', ['transaction_id', 'timestamp'], unique=False)
 
     op.create_table('reservations',
@@ -361,7 +359,6 @@ def downgrade():
     op.drop_table('reservations')
     with op.batch_alter_table('meter_values', schema=None) as batch_op:
         batch_op.drop_index('ix_meter_values_tx')
-        batch_op.drop_index('ix_meter_values_charger')
 
     op.drop_table('meter_values')
     op.drop_table('data_transfers')
@@ -374,7 +371,6 @@ def downgrade():
     op.drop_table('api_tokens')
     op.drop_table('users')
     with op.batch_alter_table('message_log', schema=None) as batch_op:
-        batch_op.drop_index('ix_message_log_created_at')
         batch_op.drop_index('ix_message_log_charger')
 
     op.drop_table('message_log')

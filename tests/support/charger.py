@@ -53,6 +53,13 @@ class _ChargePoint(ChargePoint):
         super().__init__(identity, ws)
         self.owner = owner
 
+    async def route_message(self, raw_msg: str) -> None:
+        # Handle each message in its own task, as a real charger's firmware would: a command
+        # left unanswered ("hang") must not stop the charger from sending or receiving.
+        task = asyncio.ensure_future(super().route_message(raw_msg))
+        self.owner.tasks.add(task)
+        task.add_done_callback(self.owner.tasks.discard)
+
 
 def _make_handler(action: str) -> Callable:
     async def handler(self: _ChargePoint, **kwargs: Any) -> Any:
@@ -62,6 +69,9 @@ def _make_handler(action: str) -> Callable:
             raise reply
         if reply == "hang":
             await asyncio.sleep(3600)
+        if isinstance(reply, tuple) and reply[0] == "delay":
+            await asyncio.sleep(reply[1])
+            reply = reply[2] if len(reply) > 2 else DEFAULT_REPLIES[action]
         result_class = getattr(__import__("ocpp.v16.call_result", fromlist=[action]), action)
         return result_class(**{_snake(k): v for k, v in reply.items()})
 
@@ -85,6 +95,7 @@ class SimCharger:
         self.subprotocols = ["ocpp1.6"] if subprotocols is None else subprotocols
         self.replies: dict[str, Any] = {}
         self.received: list[tuple[str, dict]] = []
+        self.tasks: set = set()
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
         self.ws: Any = None
@@ -110,8 +121,10 @@ class SimCharger:
     def subprotocol(self) -> str | None:
         return self.ws.subprotocol
 
-    def call(self, payload: Any, timeout: float = 15) -> Any:
-        return self._run(self.cp.call(payload), timeout + 5)
+    def call(self, payload: Any, timeout: float = 15, **kwargs: Any) -> Any:
+        """Send a CALL; a CALLERROR reply raises the ocpp package's matching exception."""
+        kwargs.setdefault("suppress", False)
+        return self._run(self.cp.call(payload, **kwargs), timeout + 5)
 
     def boot(self, **kwargs: Any) -> Any:
         fields = {"charge_point_vendor": "Acme", "charge_point_model": "Volt-1", **kwargs}
@@ -119,8 +132,9 @@ class SimCharger:
 
     def close(self) -> None:
         async def _close() -> None:
-            if self._task:
-                self._task.cancel()
+            for task in [self._task, *self.tasks]:
+                if task:
+                    task.cancel()
             if self.ws:
                 await self.ws.close()
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -65,9 +66,10 @@ class LiveServer:
             time.sleep(0.1)
         raise RuntimeError("server did not become healthy in 30 s")
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGQUIT) -> None:
+        """Stop the server; SIGQUIT is gunicorn's quick shutdown, SIGKILL a power cut."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
+            self.proc.send_signal(sig)
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:
@@ -82,3 +84,19 @@ class LiveServer:
         self.flask("users", "create", name, "--password", password, "--role", role)
         out = self.flask("users", "token", name).stdout.strip().splitlines()
         return out[-1].strip()
+
+
+def query(srv: LiveServer, sql: str, *params) -> list[tuple]:
+    """Read the server's database from outside, as another process would."""
+    from sqlalchemy import create_engine, text
+
+    url = srv.env.get("DATABASE_URL") or f"sqlite:///{srv.instance_dir}/constellation.db"
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            named = {f"p{i}": v for i, v in enumerate(params)}
+            for i in range(len(params)):
+                sql = sql.replace("?", f":p{i}", 1)
+            return [tuple(r) for r in conn.execute(text(sql), named)]
+    finally:
+        engine.dispose()

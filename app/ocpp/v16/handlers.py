@@ -10,6 +10,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from ... import events
 from ...services import authorization, notifications, stations, transactions
 from ...services.time import iso, parse_timestamp
 from ..context import ChargerContext
@@ -20,6 +21,8 @@ Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
 def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     status = ctx.writer.run(stations.record_boot, ctx.charger_id, p, now)
     ctx.extra["registration"] = status
+    events.publish("boot", ctx.identity, status=status, vendor=p.get("chargePointVendor"),
+                   model=p.get("chargePointModel"))
     return {"status": status, "currentTime": iso(now), "interval": ctx.heartbeat_interval}
 
 
@@ -39,6 +42,8 @@ def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
         "vendor_error_code": p.get("vendorErrorCode"),
         "timestamp": parse_timestamp(p.get("timestamp")),
     }, now)
+    events.publish("status", ctx.identity, connector_id=p["connectorId"], status=p["status"],
+                   error_code=p["errorCode"])
     return {}
 
 
@@ -56,16 +61,31 @@ def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
         "timestamp": parse_timestamp(p["timestamp"]),
         "reservation_id": p.get("reservationId"),
     }
-    return ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
-                          ctx.unknown_tag_policy)
+    reply = ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
+                           ctx.unknown_tag_policy)
+    ctx.remember_transaction(reply["transactionId"])
+    events.publish("transaction_started", ctx.identity, transaction_id=reply["transactionId"],
+                   connector_id=p["connectorId"], id_tag=p["idTag"])
+    return reply
 
 
 def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     stations.check_connector_id(p["connectorId"])
     for entry in p["meterValue"]:
         parse_timestamp(entry["timestamp"])  # reject a bad time before anything is stored
-    ctx.writer.run(transactions.record_meter_values, ctx.charger_id, p["connectorId"],
-                   p.get("transactionId"), p["meterValue"])
+    tx_id = p.get("transactionId")
+    if tx_id is not None:
+        ours = ctx.known_transactions.get(tx_id)
+        if ours is None:
+            ours = ctx.writer.run(transactions.is_charger_transaction, ctx.charger_id, tx_id)
+            ctx.remember_transaction(tx_id, ours)
+        if not ours:
+            tx_id = None  # not this charger's: keep the values, unlinked
+    rows = transactions.meter_value_rows(ctx.charger_id, p["connectorId"], tx_id,
+                                         p["meterValue"])
+    ctx.writer.insert(transactions.meter_values, rows)
+    events.publish("meter", ctx.identity, connector_id=p["connectorId"],
+                   transaction_id=p.get("transactionId"), meter_value=p["meterValue"])
     return {}
 
 
@@ -80,8 +100,11 @@ def stop_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
         "id_tag": p.get("idTag"),
         "transaction_data": p.get("transactionData"),
     }
-    return ctx.writer.run(transactions.stop_transaction, ctx.charger_id, stop, now,
-                          ctx.unknown_tag_policy)
+    reply = ctx.writer.run(transactions.stop_transaction, ctx.charger_id, stop, now,
+                           ctx.unknown_tag_policy)
+    events.publish("transaction_stopped", ctx.identity, transaction_id=p["transactionId"],
+                   meter_stop=p["meterStop"])
+    return reply
 
 
 def data_transfer(ctx: ChargerContext, p: dict, now: datetime) -> dict:

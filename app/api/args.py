@@ -1,0 +1,58 @@
+"""Query-string arguments shared by the API resources (beyond ``util``)."""
+from __future__ import annotations
+
+from flask import request
+
+from ..services import chargers as charger_service
+from .errors import ApiError
+
+
+def bool_arg(name: str) -> bool | None:
+    """``?name=true|false`` (also 1/0, yes/no); None when absent or empty."""
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise ApiError(400, f"{name} must be true or false, got {raw!r}")
+
+
+# Databases store 64-bit integers; larger values would fail in the driver, not match.
+MAX_INT = 2**63 - 1
+
+
+def int_arg(name: str) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
+    if abs(value) > MAX_INT:
+        raise ApiError(400, f"{name} is out of range")
+    return value
+
+
+def check_id(value: int, what: str) -> int:
+    """A 404 for ids in the URL no row can have (``<int:...>`` accepts any size)."""
+    if value > MAX_INT:
+        raise ApiError(404, f"no {what} {value}")
+    return value
+
+
+def charger_or_404(identity: str):
+    try:
+        return charger_service.get(identity)
+    except charger_service.ChargerError as exc:
+        raise ApiError(exc.status, exc.message) from None
+
+
+def charger_id_arg(name: str = "charger") -> int | None:
+    """The database id of the charger named by ``?charger=<identity>`` (404 if unknown)."""
+    identity = request.args.get(name)
+    if not identity:
+        return None
+    return charger_or_404(identity).id

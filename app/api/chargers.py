@@ -1,0 +1,62 @@
+"""``/api/v1/chargers``: list, detail, registration and settings of chargers."""
+from __future__ import annotations
+
+from flask import request
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from ..models import Charger
+from ..services import chargers as charger_service
+from . import bp
+from .args import bool_arg, charger_or_404
+from .auth import can_write
+from .errors import ApiError
+from .util import json_body, paginate
+
+
+def _like_escape(text: str) -> str:
+    # q is a plain substring: '%' and '_' in identities must match literally.
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@bp.get("/chargers")
+def list_chargers():
+    stmt = select(Charger).options(selectinload(Charger.connectors)).order_by(Charger.identity)
+    connected = bool_arg("connected")
+    if connected is True:
+        stmt = stmt.where(Charger.session_owner.is_not(None))
+    elif connected is False:
+        stmt = stmt.where(Charger.session_owner.is_(None))
+    q = request.args.get("q")
+    if q:
+        stmt = stmt.where(Charger.identity.like(f"%{_like_escape(q)}%", escape="\\"))
+    return paginate(stmt, charger_service.to_dict)
+
+
+@bp.post("/chargers")
+@can_write
+def register_charger():
+    body = json_body()
+    fields = dict(body)
+    identity = fields.pop("identity", None)
+    try:
+        charger = charger_service.register(identity, fields)
+    except charger_service.ChargerError as exc:
+        raise ApiError(exc.status, exc.message) from None
+    return charger_service.to_dict(charger), 201
+
+
+@bp.get("/chargers/<path:identity>")
+def get_charger(identity: str):
+    return charger_service.to_dict(charger_or_404(identity))
+
+
+@bp.patch("/chargers/<path:identity>")
+@can_write
+def update_charger(identity: str):
+    body = json_body()
+    try:
+        charger = charger_service.update(identity, body)
+    except charger_service.ChargerError as exc:
+        raise ApiError(exc.status, exc.message) from None
+    return charger_service.to_dict(charger)

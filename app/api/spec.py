@@ -1,0 +1,542 @@
+"""The OpenAPI 3.1 document of ``/api/v1``, written out by hand so it can say what each field
+means. ``tests/api/test_openapi.py`` checks that it names every route the app serves.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..models.token import TOKEN_STATUSES
+from ..ocpp.v16 import COMMANDS
+from ..services.chargers import REGISTRATION_STATUSES
+
+JSON = "application/json"
+
+
+# Schema helpers ----------------------------------------------------------------------------
+
+def t(type_: str, description: str | None = None, *, null: bool = False, **extra: Any) -> dict:
+    """A JSON Schema of one type; ``null`` allows null too (OpenAPI 3.1 style)."""
+    schema: dict[str, Any] = {"type": [type_, "null"] if null else type_, **extra}
+    if description:
+        schema["description"] = description
+    return schema
+
+
+def time_(description: str | None = None, null: bool = True) -> dict:
+    return t("string", description, null=null, format="date-time")
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def obj(properties: dict[str, dict], required: list[str] | None = None,
+        description: str | None = None, additional: bool = True) -> dict:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    if description:
+        schema["description"] = description
+    if not additional:
+        schema["additionalProperties"] = False
+    return schema
+
+
+def array(items: dict, description: str | None = None) -> dict:
+    return {"type": "array", "items": items, **({"description": description} if description
+                                                 else {})}
+
+
+def page_of(name: str) -> dict:
+    return obj({
+        "items": array(ref(name)),
+        "page": t("integer", "this page, from 1"),
+        "per_page": t("integer", "items per page (at most 500)"),
+        "total": t("integer", "items matching the filters, over all pages"),
+    }, ["items", "page", "per_page", "total"], f"A page of {name} items.")
+
+
+STATUS_ENTRY = obj({"status": t("string"), "received_at": time_()})
+
+SCHEMAS: dict[str, dict] = {
+    "Error": obj({
+        "error": t("string", "the HTTP reason, e.g. Bad Request"),
+        "message": t("string", "what went wrong and how to fix it"),
+    }, ["error", "message"]),
+    "Connector": obj({
+        "connector_id": t("integer", "0 is the whole station"),
+        "status": t("string", "last StatusNotification status", null=True),
+        "error_code": t("string", null=True),
+        "info": t("string", null=True),
+        "status_timestamp": time_("when the charger says the status began"),
+        "availability": t("string", "Operative or Inoperative, as last confirmed", null=True),
+        "requested_availability": t("string", "what ChangeAvailability last asked for",
+                                    null=True),
+    }),
+    "Charger": obj({
+        "id": t("string", "the charger identity (last segment of its websocket URL)"),
+        "connected": t("boolean", "whether a websocket to it is open now"),
+        "ocpp_version": t("string", null=True),
+        "vendor": t("string", null=True),
+        "model": t("string", null=True),
+        "serial_number": t("string", null=True),
+        "firmware_version": t("string", null=True),
+        "last_heartbeat": time_("last time anything was heard from it"),
+        "description": t("string", null=True),
+        "enabled": t("boolean"),
+        "registration_status": t("string", "the answer BootNotification gets",
+                                 enum=list(REGISTRATION_STATUSES)),
+        "auto_enrolled": t("boolean", "registered by its first connection"),
+        "charge_box_serial_number": t("string", null=True),
+        "iccid": t("string", null=True),
+        "imsi": t("string", null=True),
+        "meter_type": t("string", null=True),
+        "meter_serial_number": t("string", null=True),
+        "local_list_version": t("integer", null=True),
+        "last_boot_at": time_(),
+        "connected_at": time_(),
+        "disconnected_at": time_(),
+        "lenient": t("boolean", "schema violations are recorded, the message still processed"),
+        "created_at": time_(),
+        "connectors": array(ref("Connector"), "ordered by connector_id"),
+    }),
+    "ChargerCreate": obj({
+        "identity": t("string", "1 to 64 characters, no '/'", minLength=1, maxLength=64),
+        "description": t("string", null=True, maxLength=255),
+        "enabled": t("boolean", default=True),
+        "registration_status": t("string", enum=list(REGISTRATION_STATUSES),
+                                 default="accepted"),
+        "lenient": t("boolean", default=False),
+    }, ["identity"], additional=False),
+    "ChargerUpdate": obj({
+        "description": t("string", null=True, maxLength=255),
+        "enabled": t("boolean"),
+        "registration_status": t("string", enum=list(REGISTRATION_STATUSES)),
+        "lenient": t("boolean"),
+    }, additional=False),
+    "Transaction": obj({
+        "id": t("integer", "the transactionId given to the charger"),
+        "charger": t("string", "charger identity", null=True),
+        "connector_id": t("integer", null=True),
+        "id_tag": t("string", null=True),
+        "meter_start": t("integer", "Wh", null=True),
+        "meter_stop": t("integer", "Wh", null=True),
+        "energy_wh": t("number", "meter_stop - meter_start", null=True),
+        "started_at": time_(),
+        "stopped_at": time_(),
+        "stop_reason": t("string", null=True),
+        "state": t("string", enum=["active", "stopped"]),
+        "unmatched_stop": t("boolean", "a StopTransaction for a transaction never started here"),
+        "reported_transaction_id": t("integer", "the id an unmatched stop used", null=True),
+        "reservation_id": t("integer", null=True),
+    }),
+    "MeterValue": obj({
+        "timestamp": time_(),
+        "measurand": t("string"),
+        "value": t("number", "normalised to base units (Wh, W, varh, var, VA)", null=True),
+        "unit": t("string", "unit of value", null=True),
+        "phase": t("string", null=True),
+        "context": t("string", null=True),
+        "location": t("string", null=True),
+        "raw_value": t("string", "the value as sent"),
+        "raw_unit": t("string", "the unit as sent", null=True),
+    }),
+    "TransactionDetail": {"allOf": [ref("Transaction"), obj({
+        "meter_values": array(ref("MeterValue"), "ordered by timestamp"),
+    })]},
+    "Token": obj({
+        "id_tag": t("string", maxLength=20),
+        "status": t("string", enum=list(TOKEN_STATUSES)),
+        "expiry_date": time_(),
+        "parent_id_tag": t("string", null=True, maxLength=20),
+        "note": t("string", null=True),
+        "auto_created": t("boolean", "recorded when an unknown tag was let through"),
+        "created_at": time_(),
+        "updated_at": time_(),
+    }),
+    "TokenCreate": obj({
+        "id_tag": t("string", "1 to 20 characters (OCPP IdToken)", minLength=1, maxLength=20),
+        "status": t("string", enum=list(TOKEN_STATUSES), default="Accepted"),
+        "expiry_date": time_("ISO 8601; without a zone, UTC"),
+        "parent_id_tag": t("string", null=True, maxLength=20),
+        "note": t("string", null=True, maxLength=255),
+    }, ["id_tag"], additional=False),
+    "TokenUpdate": obj({
+        "status": t("string", enum=list(TOKEN_STATUSES)),
+        "expiry_date": time_("ISO 8601; without a zone, UTC"),
+        "parent_id_tag": t("string", null=True, maxLength=20),
+        "note": t("string", null=True, maxLength=255),
+    }, additional=False),
+    "Reservation": obj({
+        "id": t("integer", "the OCPP reservationId"),
+        "charger": t("string", null=True),
+        "connector_id": t("integer"),
+        "id_tag": t("string"),
+        "parent_id_tag": t("string", null=True),
+        "expiry_date": time_(),
+        "status": t("string", "requested, Accepted, Faulted, Occupied, Rejected, Unavailable, "
+                              "cancelled, used, error or timeout"),
+        "command_id": t("integer", null=True),
+        "transaction_id": t("integer", null=True),
+        "created_at": time_(),
+        "updated_at": time_(),
+    }),
+    "ConfigurationKey": obj({
+        "key": t("string"),
+        "value": t("string", null=True),
+        "readonly": t("boolean", null=True),
+        "unknown": t("boolean", "the charger listed the key as unknown"),
+        "updated_at": time_(),
+    }),
+    "FirmwareFile": obj({
+        "id": t("integer"),
+        "filename": t("string"),
+        "size": t("integer", "bytes"),
+        "sha256": t("string"),
+        "description": t("string", null=True),
+        "uploaded_by": t("string", null=True),
+        "uploaded_at": time_(),
+    }),
+    "FirmwareUpload": obj({
+        "file": t("string", "the firmware image", format="binary",
+                  contentMediaType="application/octet-stream"),
+        "description": t("string", maxLength=255),
+    }, ["file"]),
+    "FirmwareDeployment": obj({
+        "id": t("integer"),
+        "charger": t("string", null=True),
+        "firmware_file_id": t("integer", null=True),
+        "location": t("string", "the URL the charger was told to download from"),
+        "status": t("string", "requested, accepted, error, timeout, or the latest "
+                              "FirmwareStatusNotification status"),
+        "retrieve_date": time_(),
+        "downloads": t("integer", "times the charger fetched the file"),
+        "command_id": t("integer", null=True),
+        "created_at": time_(),
+        "updated_at": time_(),
+        "status_history": array(STATUS_ENTRY, "FirmwareStatusNotifications, oldest first"),
+    }),
+    "DiagnosticsFile": obj({
+        "id": t("integer"),
+        "request_id": t("integer"),
+        "filename": t("string"),
+        "size": t("integer"),
+        "sha256": t("string"),
+        "received_at": time_(),
+    }),
+    "DiagnosticsRequest": obj({
+        "id": t("integer"),
+        "charger": t("string", null=True),
+        "command_id": t("integer", null=True),
+        "status": t("string"),
+        "file_name": t("string", "the name GetDiagnostics.conf announced", null=True),
+        "location": t("string", "the upload URL given to the charger"),
+        "created_at": time_(),
+        "updated_at": time_(),
+        "files": array(ref("DiagnosticsFile")),
+        "status_history": array(STATUS_ENTRY, "DiagnosticsStatusNotifications, oldest first"),
+    }),
+    "StatusNotification": obj({
+        "id": t("integer"),
+        "connector_id": t("integer"),
+        "status": t("string"),
+        "error_code": t("string"),
+        "info": t("string", null=True),
+        "vendor_id": t("string", null=True),
+        "vendor_error_code": t("string", null=True),
+        "timestamp": time_("the charger's time"),
+        "received_at": time_("our time"),
+    }),
+    "Message": obj({
+        "id": t("integer"),
+        "direction": t("string", enum=["in", "out"]),
+        "created_at": time_(),
+        "message_type": t("integer", "2 CALL, 3 CALLRESULT, 4 CALLERROR", null=True),
+        "message_id": t("string", null=True),
+        "action": t("string", null=True),
+        "frame": t("string", "the frame as sent over the websocket"),
+    }),
+    "DataTransfer": obj({
+        "id": t("integer"),
+        "charger": t("string", null=True),
+        "direction": t("string", "in: from the charger; out: a DataTransfer command",
+                       enum=["in", "out"]),
+        "vendor_id": t("string"),
+        "message_id": t("string", null=True),
+        "data": t("string", null=True),
+        "status": t("string", null=True),
+        "response_data": t("string", null=True),
+        "created_at": time_(),
+    }),
+    "CommandRequest": obj({
+        "action": t("string", "an OCPP 1.6 CSMS-initiated action", enum=list(COMMANDS)),
+        "payload": t("object", "the OCPP request payload (camelCase, as in the spec)"),
+        "timeout": t("number", "seconds to wait for the answer (default OCPP_CALL_TIMEOUT, "
+                               "at most 300)"),
+        "wait": t("boolean", "answer once the charger replied (200), or at once (202)",
+                  default=True),
+        "firmware_file_id": t("integer", "UpdateFirmware: serve this uploaded file; the "
+                                         "location is filled in"),
+    }, ["action"]),
+    "Command": obj({
+        "id": t("integer"),
+        "charger": t("string"),
+        "action": t("string"),
+        "status": t("string", enum=["pending", "completed", "error", "timeout"]),
+        "request": t("object", "the payload sent", null=True),
+        "response": t("object", "the charger's CALLRESULT payload", null=True),
+        "requested_by": t("string", null=True),
+        "source": t("string", "api, console or job"),
+        "created_at": time_(),
+        "completed_at": time_(),
+        "duration_ms": t("number", null=True),
+        "timeout": t("number"),
+        "error": obj({"code": t("string", null=True), "description": t("string", null=True),
+                      "details": t("object")}, description="present when status is error"),
+        "transaction_id": t("integer", "RemoteStartTransaction: the transaction it led to"),
+    }),
+}
+for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
+              "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
+              "Message", "DataTransfer", "Command"):
+    SCHEMAS[f"{_name}Page"] = page_of(_name)
+
+
+# Parameters and responses ------------------------------------------------------------------
+
+def param(name: str, where: str, schema: dict, description: str,
+          required: bool = False) -> dict:
+    return {"name": name, "in": where, "required": required or where == "path",
+            "description": description, "schema": schema}
+
+
+def query(name: str, description: str, schema: dict | None = None) -> dict:
+    return param(name, "query", schema or t("string"), description)
+
+
+PAGE = [query("page", "page number, from 1", t("integer", minimum=1, default=1)),
+        query("per_page", "items per page", t("integer", minimum=1, maximum=500, default=50))]
+CHARGER_FILTER = query("charger", "only this charger (its identity); 404 if unknown")
+IDENTITY = param("identity", "path", t("string"), "charger identity (percent-encode '/', "
+                                                  "'%' and the like)")
+
+
+def error(description: str) -> dict:
+    return {"description": description, "content": {JSON: {"schema": ref("Error")}}}
+
+
+def ok(schema_name: str, description: str = "OK", status: str = "200") -> dict:
+    return {status: {"description": description, "content": {JSON: {"schema": ref(schema_name)}}}}
+
+
+def body(schema_name: str, content_type: str = JSON) -> dict:
+    return {"required": True, "content": {content_type: {"schema": ref(schema_name)}}}
+
+
+def op(summary: str, responses: dict, *, tag: str, parameters: list | None = None,
+       request: dict | None = None, write: bool = False, description: str | None = None,
+       public: bool = False) -> dict:
+    operation: dict[str, Any] = {"summary": summary, "tags": [tag]}
+    if description:
+        operation["description"] = description
+    if parameters:
+        operation["parameters"] = parameters
+    if request:
+        operation["requestBody"] = request
+    responses = dict(responses)
+    if request or any(p["in"] == "query" for p in parameters or ()):
+        responses.setdefault("400", error("invalid input; the message says which"))
+    if not public:
+        responses.setdefault("401", error("no or an invalid bearer token"))
+    if write:
+        responses.setdefault("403", error("this needs the role admin or operator"))
+    operation["responses"] = dict(sorted(responses.items()))
+    if public:
+        operation["security"] = []
+    return operation
+
+
+NOT_FOUND = {"404": error("not found")}
+
+
+def list_op(summary: str, schema: str, tag: str, filters: list | None = None,
+            description: str | None = None, not_found: bool = False) -> dict:
+    return op(summary, {**ok(f"{schema}Page"), **(NOT_FOUND if not_found else {})}, tag=tag,
+              parameters=[*(filters or []), *PAGE], description=description)
+
+
+PATHS: dict[str, dict] = {
+    "/chargers": {
+        "get": list_op("List chargers", "Charger", "chargers", [
+            query("connected", "only connected (true) or disconnected (false) chargers",
+                  t("boolean")),
+            query("q", "substring of the identity"),
+        ], "Ordered by identity."),
+        "post": op("Register a charger", {**ok("Charger", "registered", "201"),
+                                          "409": error("a charger with this identity exists")},
+                   tag="chargers", request=body("ChargerCreate"), write=True),
+    },
+    "/chargers/{identity}": {
+        "get": op("Get a charger with its connectors", {**ok("Charger"), **NOT_FOUND},
+                  tag="chargers", parameters=[IDENTITY]),
+        "patch": op("Change a charger's settings", {**ok("Charger"), **NOT_FOUND},
+                    tag="chargers", parameters=[IDENTITY], request=body("ChargerUpdate"),
+                    write=True, description="All or nothing: nothing changes if a field is "
+                                            "invalid."),
+    },
+    "/chargers/{identity}/commands": {
+        "post": op("Send a command to a charger", {
+            **ok("Command", "answered (or timed out) when wait is true"),
+            **ok("Command", "recorded and being sent, when wait is false", "202"),
+            **NOT_FOUND,
+            "409": error("the charger is not connected"),
+            "422": error("the payload does not satisfy the OCPP schema"),
+        }, tag="commands", parameters=[IDENTITY], request=body("CommandRequest"), write=True),
+    },
+    "/chargers/{identity}/configuration": {
+        "get": list_op("Configuration keys as last reported", "ConfigurationKey", "records",
+                       [IDENTITY], "Ordered by key; filled by GetConfiguration and "
+                                   "ChangeConfiguration commands.", not_found=True),
+    },
+    "/chargers/{identity}/status-history": {
+        "get": list_op("StatusNotifications of a charger, newest first", "StatusNotification",
+                       "records", [IDENTITY, query("connector_id", "only this connector",
+                                                   t("integer"))], not_found=True),
+    },
+    "/chargers/{identity}/messages": {
+        "get": list_op("The OCPP message log of a charger, newest first", "Message", "records", [
+            IDENTITY,
+            query("direction", "in (from the charger) or out", t("string", enum=["in", "out"])),
+            query("action", "only frames of this action (CALLs and their replies)"),
+            query("since", "only frames logged at or after this time (ISO 8601)",
+                  t("string", format="date-time")),
+        ], not_found=True),
+    },
+    "/commands": {
+        "get": list_op("List commands, newest first", "Command", "commands", [
+            CHARGER_FILTER, query("action", "only this action"),
+            query("status", "only this status",
+                  t("string", enum=["pending", "completed", "error", "timeout"])),
+        ], not_found=True),
+    },
+    "/commands/{command_id}": {
+        "get": op("Get a command", {**ok("Command"), **NOT_FOUND}, tag="commands",
+                  parameters=[param("command_id", "path", t("integer"), "command id")]),
+    },
+    "/transactions": {
+        "get": list_op("List transactions, newest first", "Transaction", "transactions", [
+            CHARGER_FILTER,
+            query("state", "active (not stopped yet) or stopped",
+                  t("string", enum=["active", "stopped"])),
+            query("since", "started at or after (ISO 8601)", t("string", format="date-time")),
+            query("until", "started before (ISO 8601)", t("string", format="date-time")),
+            query("id_tag", "only this id tag"),
+        ], not_found=True),
+    },
+    "/transactions/{transaction_id}": {
+        "get": op("Get a transaction with its meter values", {**ok("TransactionDetail"),
+                                                               **NOT_FOUND},
+                  tag="transactions",
+                  parameters=[param("transaction_id", "path", t("integer"), "transaction id")]),
+    },
+    "/tokens": {
+        "get": list_op("List tokens (id tags)", "Token", "tokens", [
+            query("status", "only this status", t("string", enum=list(TOKEN_STATUSES))),
+            query("q", "substring of the id tag"),
+        ], "Ordered by id tag."),
+        "post": op("Create a token", {**ok("Token", "created", "201"),
+                                      "409": error("the id tag exists")},
+                   tag="tokens", request=body("TokenCreate"), write=True),
+    },
+    "/tokens/{id_tag}": {
+        "get": op("Get a token", {**ok("Token"), **NOT_FOUND}, tag="tokens",
+                  parameters=[param("id_tag", "path", t("string"), "the id tag")]),
+        "patch": op("Change a token", {**ok("Token"), **NOT_FOUND}, tag="tokens",
+                    parameters=[param("id_tag", "path", t("string"), "the id tag")],
+                    request=body("TokenUpdate"), write=True,
+                    description="All or nothing: nothing changes if a field is invalid."),
+        "delete": op("Delete a token", {"204": {"description": "deleted"}, **NOT_FOUND},
+                     tag="tokens", parameters=[param("id_tag", "path", t("string"),
+                                                     "the id tag")], write=True),
+    },
+    "/reservations": {
+        "get": list_op("List reservations, newest first", "Reservation", "records",
+                       [CHARGER_FILTER], not_found=True),
+    },
+    "/reservations/{reservation_id}": {
+        "get": op("Get a reservation", {**ok("Reservation"), **NOT_FOUND}, tag="records",
+                  parameters=[param("reservation_id", "path", t("integer"),
+                                    "the OCPP reservationId")]),
+    },
+    "/firmware": {
+        "get": list_op("List uploaded firmware files, newest first", "FirmwareFile", "firmware",
+                       [query("charger", "only files deployed to this charger; 404 if unknown")],
+                       not_found=True),
+        "post": op("Upload a firmware file", {
+            **ok("FirmwareFile", "stored", "201"),
+            "413": error("the file is larger than MAX_UPLOAD_BYTES"),
+        }, tag="firmware", request=body("FirmwareUpload", "multipart/form-data"), write=True,
+            description="Deploy it with an UpdateFirmware command and firmware_file_id."),
+    },
+    "/firmware-deployments": {
+        "get": list_op("List firmware deployments (UpdateFirmware), newest first",
+                       "FirmwareDeployment", "firmware",
+                       [CHARGER_FILTER, query("status", "only this status")], not_found=True),
+    },
+    "/diagnostics": {
+        "get": list_op("List diagnostics requests (GetDiagnostics), newest first",
+                       "DiagnosticsRequest", "diagnostics", [CHARGER_FILTER], not_found=True),
+    },
+    "/diagnostics/files/{file_id}": {
+        "get": op("Download an uploaded diagnostics file", {
+            "200": {"description": "the file", "content": {"application/octet-stream": {
+                "schema": t("string", format="binary")}}},
+            **NOT_FOUND,
+            "410": error("recorded, but the file is no longer stored"),
+        }, tag="diagnostics", parameters=[param("file_id", "path", t("integer"),
+                                                "diagnostics file id")]),
+    },
+    "/data-transfers": {
+        "get": list_op("List DataTransfer messages, newest first", "DataTransfer", "records", [
+            CHARGER_FILTER, query("direction", "in or out", t("string", enum=["in", "out"])),
+        ], not_found=True),
+    },
+    "/openapi.json": {
+        "get": op("This document", {"200": {"description": "OpenAPI 3.1",
+                                            "content": {JSON: {"schema": t("object")}}}},
+                  tag="documentation", public=True),
+    },
+    "/docs": {
+        "get": op("This document as HTML", {"200": {"description": "an HTML page", "content": {
+            "text/html": {"schema": t("string")}}}}, tag="documentation", public=True),
+    },
+}
+
+
+def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
+    """The OpenAPI document; ``server_url`` is where ``/api/v1`` is served."""
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Constellation CSMS API",
+            "version": version,
+            "description": (
+                "Manage OCPP chargers, transactions, tokens, commands, firmware and diagnostics."
+                " Every route needs `Authorization: Bearer <token>` (see `flask users token`)"
+                " except this document. Viewers may read; writes need admin or operator."
+                " Errors are JSON `{\"error\", \"message\"}`. Lists take `page` and `per_page`"
+                " and answer `{\"items\", \"page\", \"per_page\", \"total\"}`. Times are ISO"
+                " 8601 in UTC with a `Z`; energy is in Wh and power in W."),
+        },
+        "servers": [{"url": server_url}],
+        "security": [{"bearerAuth": []}],
+        "tags": [{"name": name} for name in ("chargers", "commands", "transactions", "tokens",
+                                             "firmware", "diagnostics", "records",
+                                             "documentation")],
+        "paths": PATHS,
+        "components": {
+            "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
+                                               "description": "an API token of a user"}},
+            "schemas": SCHEMAS,
+        },
+    }

@@ -1,0 +1,187 @@
+"""Fleet-wide operations: reservations, firmware (upload, deploy, follow), diagnostics
+(request, download) and status and security events.
+
+Every action is a command through ``services.commands`` (with its stored effects in
+``command_effects``) or a file through ``services.files``, as in the API.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Charger, DiagnosticsFile, FirmwareFile
+from ..services import files, records
+from . import bp, can_write, queries
+from .chargers import describe, send
+
+
+def _identities() -> dict[int, str]:
+    return dict(db.session.execute(select(Charger.id, Charger.identity)).all())
+
+
+def _chargers(connected_only: bool = False) -> list[Charger]:
+    stmt = select(Charger).order_by(Charger.identity)
+    if connected_only:
+        stmt = stmt.where(Charger.session_owner.is_not(None))
+    return list(db.session.execute(stmt).scalars())
+
+
+def send_to_many(identities: list[str], action: str, payload: dict, *,
+                 options: dict | None = None) -> tuple[list[str], list[str]]:
+    """Send one command to several chargers without waiting; return sent and refused lines."""
+    sent, refused = [], []
+    for identity in identities:
+        command, error = send(identity, action, dict(payload), wait=False, options=options)
+        if command is None:
+            refused.append(f"{identity}: {error}")
+        else:
+            sent.append(identity)
+    return sent, refused
+
+
+def flash_many(action: str, sent: list[str], refused: list[str]) -> None:
+    if sent:
+        flash(f"{action} sent to {', '.join(sent)}; the outcome shows below as it arrives.")
+    for line in refused:
+        flash(f"{action} not sent to {line}.", "error")
+
+
+# Reservations ------------------------------------------------------------------------------
+
+@bp.route("/reservations", methods=["GET", "POST"])
+def reservations():
+    errors: dict[str, str] = {}
+    values = {k: request.form.get(k, "") for k in ("charger", "connector", "id_tag", "expiry")}
+    if request.method == "POST":
+        if not current_user.can_write:
+            abort(403, description="Your role can look but not make reservations.")
+        if not values["charger"]:
+            errors["charger"] = "Choose a charger."
+        if not values["connector"].isdigit():
+            errors["connector"] = "Enter the connector number (0 for any connector)."
+        if not values["id_tag"]:
+            errors["id_tag"] = "Enter the token the reservation is for."
+        expiry = None
+        try:
+            expiry = datetime.fromisoformat(values["expiry"])
+            expiry = expiry if expiry.tzinfo else expiry.replace(tzinfo=UTC)
+        except ValueError:
+            errors["expiry"] = "Enter when the reservation ends, e.g. 2026-01-31T18:00 (UTC)."
+        if not errors:
+            command, refused = send(values["charger"], "ReserveNow", {
+                "connectorId": int(values["connector"]), "idTag": values["id_tag"],
+                "expiryDate": expiry.astimezone(UTC).isoformat().replace("+00:00", "Z")})
+            if command is None:
+                flash(f"Reservation not made: {refused}.", "error")
+            else:
+                flash(describe(command),
+                      "info" if command.status == "completed" else "error")
+                return redirect(url_for("console.reservations"))
+    rows = list(db.session.execute(records.reservations().limit(200)).scalars())
+    return render_template("console/reservations.html", reservations=rows,
+                           identities=_identities(), chargers=_chargers(connected_only=True),
+                           values=values, errors=errors, show_charger=True
+                           ), (422 if errors else 200)
+
+
+# Firmware ----------------------------------------------------------------------------------
+
+def _deployments() -> list:
+    return list(db.session.execute(records.firmware_deployments().limit(100)).scalars())
+
+
+@bp.get("/firmware")
+def firmware():
+    return render_template(
+        "console/firmware.html",
+        firmware_files=list(db.session.execute(records.firmware_files()).scalars()),
+        deployments=_deployments(), identities=_identities(),
+        chargers=_chargers(connected_only=True))
+
+
+@bp.get("/fragments/deployments")
+def deployments_fragment():
+    return render_template("console/_deployments.html", deployments=_deployments(),
+                           identities=_identities())
+
+
+@bp.post("/firmware/upload")
+@can_write
+def firmware_upload():
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        flash("Choose a firmware file to upload.", "error")
+        return redirect(url_for("console.firmware"))
+    item = files.save_firmware(upload.stream, upload.filename, current_user.name,
+                               request.form.get("description") or None)
+    flash(f"Uploaded {item.filename} ({item.size} bytes, SHA-256 {item.sha256[:12]}…).")
+    return redirect(url_for("console.firmware"))
+
+
+@bp.post("/firmware/deploy")
+@can_write
+def firmware_deploy():
+    file_id = request.form.get("firmware_file_id", type=int)
+    targets = request.form.getlist("chargers")
+    if file_id is None or db.session.get(FirmwareFile, file_id) is None:
+        flash("Choose a firmware file to deploy.", "error")
+    elif not targets:
+        flash("Choose at least one charger.", "error")
+    else:
+        sent, refused = send_to_many(targets, "UpdateFirmware", {},
+                                     options={"firmware_file_id": file_id})
+        flash_many("UpdateFirmware", sent, refused)
+    return redirect(url_for("console.firmware"))
+
+
+# Diagnostics -------------------------------------------------------------------------------
+
+def _diagnostics() -> dict:
+    requests = list(db.session.execute(records.diagnostics_requests().limit(100)).scalars())
+    files_by_request: dict[int, list[DiagnosticsFile]] = {}
+    if requests:
+        for item in db.session.execute(
+                select(DiagnosticsFile).where(DiagnosticsFile.request_id.in_(
+                    [r.id for r in requests])).order_by(DiagnosticsFile.id)).scalars():
+            files_by_request.setdefault(item.request_id, []).append(item)
+    return {"requests": requests, "files_by_request": files_by_request,
+            "identities": _identities()}
+
+
+@bp.get("/diagnostics")
+def diagnostics():
+    return render_template("console/diagnostics.html", chargers=_chargers(connected_only=True),
+                           **_diagnostics())
+
+
+@bp.get("/fragments/diagnostics")
+def diagnostics_fragment():
+    return render_template("console/_diagnostics_requests.html", **_diagnostics())
+
+
+@bp.post("/diagnostics/request")
+@can_write
+def diagnostics_request():
+    targets = request.form.getlist("chargers")
+    if not targets:
+        flash("Choose at least one charger.", "error")
+    else:
+        sent, refused = send_to_many(targets, "GetDiagnostics", {})
+        flash_many("GetDiagnostics", sent, refused)
+    return redirect(url_for("console.diagnostics"))
+
+
+# Status and security events ----------------------------------------------------------------
+
+@bp.get("/events/status")
+def status_events():
+    identity = request.args.get("charger") or None
+    everything = request.args.get("all") == "1"
+    rows = queries.status_events(limit=300, identity=identity, errors_only=not everything)
+    return render_template("console/status_events.html", rows=rows, identity=identity or "",
+                           everything=everything,
+                           chargers=[c.identity for c in _chargers()])

@@ -1,0 +1,326 @@
+"""Read-only queries the console pages need and the shared services do not offer (yet).
+
+Everything that changes data goes through ``app.services``; this module only reads the same
+tables, shaped for pages: the dashboard's overview, a charger's live state, histories.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy.orm import selectinload
+
+from ..extensions import db
+from ..models import (
+    Charger,
+    Command,
+    Connector,
+    MessageLog,
+    MeterValue,
+    StatusNotification,
+    Transaction,
+)
+from ..services import records
+
+POWER = "Power.Active.Import"
+ENERGY = "Energy.Active.Import.Register"
+
+
+@dataclass
+class ConnectorState:
+    connector_id: int
+    status: str | None
+    error_code: str | None
+    info: str | None = None
+    transaction: Transaction | None = None
+    power_w: float | None = None
+    energy_wh: float | None = None  # delivered so far in the running transaction
+
+    @property
+    def faulted(self) -> bool:
+        return self.status == "Faulted" or (self.error_code not in (None, "NoError"))
+
+
+@dataclass
+class ChargerState:
+    charger: Charger
+    station: ConnectorState | None = None  # connector 0: the whole station
+    connectors: list[ConnectorState] = field(default_factory=list)
+
+    @property
+    def connected(self) -> bool:
+        return self.charger.connected
+
+    @property
+    def charging(self) -> bool:
+        return any(c.status == "Charging" for c in self.connectors)
+
+    @property
+    def faulted(self) -> bool:
+        return any(c.faulted for c in self.connectors) or bool(self.station and
+                                                               self.station.faulted)
+
+    @property
+    def power_w(self) -> float | None:
+        values = [c.power_w for c in self.connectors if c.power_w is not None]
+        return sum(values) if values else None
+
+
+CHUNK = 500  # ids per IN list: well under SQLite's bound-parameter limit
+
+
+def latest_values(transaction_ids: list[int]) -> dict[tuple[int, str], float]:
+    """The newest power and energy readings of each transaction, in one query per chunk.
+
+    Phase totals win over per-phase values at the same time (a window function, which SQLite
+    and PostgreSQL both have).
+    """
+    found: dict[tuple[int, str], float] = {}
+    for i in range(0, len(transaction_ids), CHUNK):
+        ids = transaction_ids[i:i + CHUNK]
+        rank = func.row_number().over(
+            partition_by=(MeterValue.transaction_id, MeterValue.measurand),
+            order_by=(MeterValue.timestamp.desc(), MeterValue.phase.is_not(None),
+                      MeterValue.id.desc())).label("rank")
+        inner = (select(MeterValue.transaction_id, MeterValue.measurand, MeterValue.value, rank)
+                 .where(MeterValue.transaction_id.in_(ids),
+                        MeterValue.measurand.in_((POWER, ENERGY)),
+                        MeterValue.value.is_not(None)).subquery())
+        for tx_id, measurand, value in db.session.execute(
+                select(inner.c.transaction_id, inner.c.measurand, inner.c.value)
+                .where(inner.c.rank == 1)):
+            found[(tx_id, measurand)] = value
+    return found
+
+
+def _active_transactions(charger_ids: list[int] | None = None
+                         ) -> dict[tuple[int, int], Transaction]:
+    stmt = select(Transaction).where(Transaction.stopped_at.is_(None),
+                                     Transaction.unmatched_stop.is_(False))
+    if charger_ids is not None:
+        stmt = stmt.where(Transaction.charger_id.in_(charger_ids))
+    found: dict[tuple[int, int], Transaction] = {}
+    for tx in db.session.execute(stmt.order_by(Transaction.id)).scalars():
+        found[(tx.charger_id, tx.connector_id or 0)] = tx  # newest wins
+    return found
+
+
+def _connector(connector_id: int, status: str | None, error_code: str | None,
+               info: str | None, tx: Transaction | None,
+               latest: dict[tuple[int, str], float]) -> ConnectorState:
+    item = ConnectorState(connector_id, status, error_code, info)
+    if tx is not None:
+        item.transaction = tx
+        item.power_w = latest.get((tx.id, POWER))
+        register = latest.get((tx.id, ENERGY))
+        if register is not None and tx.meter_start is not None:
+            item.energy_wh = max(0.0, register - tx.meter_start)
+    return item
+
+
+def _state(charger: Charger, active: dict[tuple[int, int], Transaction],
+           latest: dict[tuple[int, str], float]) -> ChargerState:
+    state = ChargerState(charger=charger)
+    seen = set()
+    for c in charger.connectors:
+        item = _connector(c.connector_id, c.status, c.error_code, c.info,
+                          active.get((charger.id, c.connector_id)), latest)
+        seen.add(c.connector_id)
+        if c.connector_id == 0:
+            state.station = item
+        else:
+            state.connectors.append(item)
+    # A transaction on a connector that never sent a StatusNotification still shows.
+    for (charger_id, connector_id), tx in active.items():
+        if charger_id == charger.id and connector_id not in seen and connector_id:
+            state.connectors.append(_connector(connector_id, None, None, None, tx, latest))
+    return state
+
+
+def states(chargers: list[Charger]) -> list[ChargerState]:
+    """Live state of ``chargers``: a fixed number of queries however many there are."""
+    if not chargers:
+        return []
+    active: dict[tuple[int, int], Transaction] = {}
+    ids = [c.id for c in chargers]
+    for i in range(0, len(ids), CHUNK):
+        active.update(_active_transactions(ids[i:i + CHUNK]))
+    latest = latest_values([tx.id for tx in active.values()])
+    return [_state(c, active, latest) for c in chargers]
+
+
+CHARGER_STATES = ("online", "offline", "charging", "faulted")
+
+
+def _charger_filter(stmt, q: str | None, state: str | None):
+    connected = Charger.session_owner.is_not(None)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(or_(Charger.identity.like(f"%{escaped}%", escape="\\"),
+                              Charger.description.like(f"%{escaped}%", escape="\\")))
+    if state == "online":
+        stmt = stmt.where(connected)
+    elif state == "offline":
+        stmt = stmt.where(Charger.session_owner.is_(None))
+    elif state == "charging":
+        stmt = stmt.where(connected, Charger.id.in_(
+            select(Connector.charger_id).where(Connector.status == "Charging")))
+    elif state == "faulted":
+        stmt = stmt.where(connected, Charger.id.in_(select(Connector.charger_id).where(
+            or_(Connector.status == "Faulted", and_(Connector.error_code.is_not(None),
+                                                    Connector.error_code != "NoError")))))
+    return stmt
+
+
+def overview(identities: list[str] | None = None, *, q: str | None = None,
+             state: str | None = None, page: int = 1,
+             per_page: int = 100) -> tuple[list[ChargerState], int]:
+    """One page of chargers (by identity) matching the filters, and how many match."""
+    stmt = _charger_filter(select(Charger), q, state)
+    if identities is not None:
+        stmt = stmt.where(Charger.identity.in_(identities[:CHUNK]))
+    total = db.session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
+    stmt = stmt.options(selectinload(Charger.connectors)).order_by(Charger.identity)
+    if identities is None:
+        stmt = stmt.limit(per_page).offset((max(page, 1) - 1) * per_page)
+    return states(list(db.session.execute(stmt).scalars())), total
+
+
+def charger_state(charger: Charger) -> ChargerState:
+    return states([charger])[0]
+
+
+def counts() -> dict[str, int]:
+    """Connected, charging, faulted (both among the connected) and offline chargers, in SQL."""
+    connected = Charger.session_owner.is_not(None)
+    total, online = db.session.execute(select(
+        func.count(Charger.id), func.count(Charger.session_owner))).one()
+
+    def chargers_with(*conditions) -> int:
+        return db.session.execute(
+            select(func.count(func.distinct(Connector.charger_id)))
+            .join(Charger, Charger.id == Connector.charger_id)
+            .where(connected, *conditions)).scalar_one()
+
+    return {
+        "connected": online,
+        "charging": chargers_with(Connector.status == "Charging"),
+        "faulted": chargers_with(or_(Connector.status == "Faulted",
+                                     and_(Connector.error_code.is_not(None),
+                                          Connector.error_code != "NoError"))),
+        "offline": total - online,
+    }
+
+
+def running_energy() -> float:
+    """What the running transactions delivered so far (their newest register minus start)."""
+    newest = (select(MeterValue.value)
+              .where(MeterValue.transaction_id == Transaction.id,
+                     MeterValue.measurand == ENERGY, MeterValue.value.is_not(None))
+              .order_by(MeterValue.timestamp.desc(), MeterValue.phase.is_not(None),
+                        MeterValue.id.desc())
+              .limit(1).correlate(Transaction).scalar_subquery())
+    delivered = newest - Transaction.meter_start
+    total = db.session.execute(
+        select(func.coalesce(func.sum(case((delivered > 0, delivered), else_=0.0)), 0.0))
+        .where(Transaction.stopped_at.is_(None), Transaction.unmatched_stop.is_(False),
+               Transaction.meter_start.is_not(None))).scalar_one()
+    return float(total or 0.0)
+
+
+def energy_summary(now: datetime | None = None) -> dict[str, float]:
+    """Wh delivered today and this month (UTC): transactions that stopped in the period, by
+    their whole energy, plus what the running ones delivered so far."""
+    now = now or datetime.now(UTC)
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    month = day.replace(day=1)
+    running = running_energy()
+
+    def stopped_since(start: datetime) -> float:
+        return float(db.session.execute(
+            select(func.coalesce(func.sum(Transaction.energy_wh), 0.0))
+            .where(Transaction.stopped_at >= start)).scalar_one())
+
+    return {"today_wh": stopped_since(day) + running, "month_wh": stopped_since(month) + running}
+
+
+def status_events(limit: int = 200, identity: str | None = None,
+                  errors_only: bool = True) -> list[tuple[StatusNotification, str]]:
+    """Status notifications across chargers, newest first, with the charger's identity."""
+    stmt = select(StatusNotification, Charger.identity).join(
+        Charger, Charger.id == StatusNotification.charger_id)
+    if identity:
+        stmt = stmt.where(Charger.identity == identity)
+    if errors_only:
+        stmt = stmt.where((StatusNotification.error_code != "NoError")
+                          | (StatusNotification.status.in_(("Faulted", "Unavailable"))))
+    return [tuple(r) for r in db.session.execute(
+        stmt.order_by(StatusNotification.id.desc()).limit(limit))]
+
+
+def commands(charger_id: int, limit: int = 30) -> list[Command]:
+    return list(db.session.execute(
+        select(Command).where(Command.charger_id == charger_id)
+        .order_by(Command.id.desc()).limit(limit)).scalars())
+
+
+def messages(charger_id: int, *, direction: str | None = None, action: str | None = None,
+             text: str | None = None, after_id: int | None = None, before_id: int | None = None,
+             limit: int = 100) -> list[MessageLog]:
+    """The shared message-log query plus the console's text search and live-tail bounds."""
+    stmt = records.messages(charger_id, direction=direction if direction in ("in", "out")
+                            else None, action=action)
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(MessageLog.frame.like(f"%{escaped}%", escape="\\"))
+    if after_id is not None:
+        stmt = stmt.where(MessageLog.id > after_id)
+    if before_id is not None:
+        stmt = stmt.where(MessageLog.id < before_id)
+    return list(db.session.execute(stmt.limit(limit)).scalars())
+
+
+def message_actions(charger_id: int) -> list[str]:
+    return [a for (a,) in db.session.execute(
+        select(MessageLog.action).where(MessageLog.charger_id == charger_id,
+                                        MessageLog.action.is_not(None))
+        .distinct().order_by(MessageLog.action)) if a]
+
+
+def last_message_id(charger_id: int) -> int:
+    return db.session.execute(select(func.coalesce(func.max(MessageLog.id), 0))
+                              .where(MessageLog.charger_id == charger_id)).scalar_one()
+
+
+def series(transaction_id: int) -> dict[str, list[tuple[datetime, float]]]:
+    """Power (W) and energy (Wh, as delivered since the start) over a transaction."""
+    tx = db.session.get(Transaction, transaction_id)
+    rows = db.session.execute(
+        select(MeterValue.timestamp, MeterValue.measurand, MeterValue.phase, MeterValue.value)
+        .where(MeterValue.transaction_id == transaction_id,
+               MeterValue.measurand.in_((POWER, ENERGY)), MeterValue.value.is_not(None),
+               MeterValue.timestamp.is_not(None))
+        .order_by(MeterValue.timestamp, MeterValue.id)).all()
+    power: dict[datetime, float] = {}
+    energy: dict[datetime, float] = {}
+    phased_power: dict[datetime, float] = {}
+    for ts, measurand, phase, value in rows:
+        if measurand == POWER:
+            if phase is None:
+                power[ts] = value
+            else:  # per-phase values add up when no total is reported
+                phased_power[ts] = phased_power.get(ts, 0.0) + value
+        elif phase is None:
+            energy[ts] = value
+    for ts, value in phased_power.items():
+        power.setdefault(ts, value)
+    start = tx.meter_start if tx is not None and tx.meter_start is not None else None
+    if start is None and energy:
+        start = min(energy.values())
+    delivered = sorted((ts, max(0.0, v - (start or 0.0))) for ts, v in energy.items())
+    # The stop reading closes the energy curve (chargers rarely sample at the very end).
+    if tx is not None and tx.stopped_at is not None and tx.meter_stop is not None \
+            and start is not None and (not delivered or delivered[-1][0] < tx.stopped_at):
+        delivered.append((tx.stopped_at, max(0.0, tx.meter_stop - start)))
+    return {"power": sorted(power.items()), "energy": delivered}

@@ -1,0 +1,139 @@
+"""Chargers as operators manage them: registration, settings, and their public representation.
+
+Used by the REST API and the console alike; raises ``ChargerError`` with a message a user can act
+on (and the HTTP status the API answers with).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from ..extensions import db
+from ..models import Charger, utcnow
+from ..models.base import isoformat
+
+REGISTRATION_STATUSES = ("accepted", "pending", "rejected")
+MAX_IDENTITY = 64
+MAX_DESCRIPTION = 255
+# Fields an operator may set; everything else is what the charger reports.
+EDITABLE = ("description", "enabled", "registration_status", "lenient")
+
+
+class ChargerError(ValueError):
+    """A charger operation that cannot be done as asked; ``status`` is the HTTP equivalent."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def get(identity: str) -> Charger:
+    charger = db.session.execute(
+        select(Charger).where(Charger.identity == identity)).scalar_one_or_none()
+    if charger is None:
+        raise ChargerError(f"no charger {identity!r}", 404)
+    return charger
+
+
+def check_identity(identity: Any) -> str:
+    if not isinstance(identity, str) or not 1 <= len(identity) <= MAX_IDENTITY:
+        raise ChargerError(f"identity must be a string of 1 to {MAX_IDENTITY} characters")
+    # The identity is the last segment of the websocket URL, so a '/' could never connect.
+    if "/" in identity:
+        raise ChargerError("identity must not contain '/'")
+    if identity != identity.strip() or not identity.isprintable():
+        raise ChargerError("identity must not have surrounding spaces or control characters")
+    return identity
+
+
+def _apply(charger: Charger, fields: dict[str, Any]) -> None:
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise ChargerError(f"unknown or read-only field(s): {', '.join(unknown)}; "
+                           f"editable: {', '.join(EDITABLE)}")
+    if "description" in fields:
+        value = fields["description"]
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_DESCRIPTION):
+            raise ChargerError(f"description must be a string of at most {MAX_DESCRIPTION} "
+                               "characters, or null")
+        charger.description = value
+    for name in ("enabled", "lenient"):
+        if name in fields:
+            if not isinstance(fields[name], bool):
+                raise ChargerError(f"{name} must be true or false")
+            setattr(charger, name, fields[name])
+    if "registration_status" in fields:
+        value = fields["registration_status"]
+        if value not in REGISTRATION_STATUSES:
+            raise ChargerError("registration_status must be one of "
+                               + ", ".join(REGISTRATION_STATUSES))
+        charger.registration_status = value
+
+
+def register(identity: Any, fields: dict[str, Any] | None = None) -> Charger:
+    """Register a charger ahead of its first connection; ``fields`` as in ``EDITABLE``."""
+    identity = check_identity(identity)
+    if db.session.execute(select(Charger.id).where(Charger.identity == identity)).first():
+        raise ChargerError(f"charger {identity!r} already exists", 409)
+    charger = Charger(identity=identity, enabled=True, registration_status="accepted",
+                      lenient=False, auto_enrolled=False, created_at=utcnow())
+    _apply(charger, fields or {})
+    db.session.add(charger)
+    db.session.commit()
+    return charger
+
+
+def update(identity: str, fields: dict[str, Any]) -> Charger:
+    """Change the ``EDITABLE`` fields given; all or nothing."""
+    charger = get(identity)
+    try:
+        _apply(charger, fields)
+    except ChargerError:
+        db.session.rollback()
+        raise
+    db.session.commit()
+    return charger
+
+
+def connector_to_dict(connector) -> dict[str, Any]:
+    return {
+        "connector_id": connector.connector_id,
+        "status": connector.status,
+        "error_code": connector.error_code,
+        "info": connector.info,
+        "status_timestamp": isoformat(connector.status_timestamp),
+        "availability": connector.availability,
+        "requested_availability": connector.requested_availability,
+    }
+
+
+def to_dict(charger: Charger) -> dict[str, Any]:
+    return {
+        "id": charger.identity,
+        "connected": charger.connected,
+        "ocpp_version": charger.ocpp_version,
+        "vendor": charger.vendor,
+        "model": charger.model,
+        "serial_number": charger.serial_number,
+        "firmware_version": charger.firmware_version,
+        "last_heartbeat": isoformat(charger.last_heartbeat),
+        "description": charger.description,
+        "enabled": charger.enabled,
+        "registration_status": charger.registration_status,
+        "auto_enrolled": charger.auto_enrolled,
+        "charge_box_serial_number": charger.charge_box_serial_number,
+        "iccid": charger.iccid,
+        "imsi": charger.imsi,
+        "meter_type": charger.meter_type,
+        "meter_serial_number": charger.meter_serial_number,
+        "local_list_version": charger.local_list_version,
+        "last_boot_at": isoformat(charger.last_boot_at),
+        "connected_at": isoformat(charger.connected_at),
+        "disconnected_at": isoformat(charger.disconnected_at),
+        "lenient": charger.lenient,
+        "created_at": isoformat(charger.created_at),
+        "connectors": [connector_to_dict(c)
+                       for c in sorted(charger.connectors, key=lambda c: c.connector_id)],
+    }

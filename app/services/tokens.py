@@ -1,0 +1,145 @@
+"""Authorization tokens (OCPP id tags) as operators manage them: create, change, delete.
+
+Shared by the REST API and the console (and, later, CSV import). Values are checked here, so
+every entry point refuses the same bad input with the same message.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+
+from ..extensions import db
+from ..models import IdToken, utcnow
+from ..models.base import isoformat
+from ..models.token import TOKEN_STATUSES
+
+# OCPP 1.6 IdToken is CiString20Type.
+MAX_ID_TAG = 20
+MAX_NOTE = 255
+EDITABLE = ("status", "expiry_date", "parent_id_tag", "note")
+
+
+class TokenError(ValueError):
+    """A token operation that cannot be done as asked; ``status`` is the HTTP equivalent."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def check_id_tag(value: Any, field: str = "id_tag") -> str:
+    if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_TAG:
+        raise TokenError(f"{field} must be a string of 1 to {MAX_ID_TAG} characters "
+                         "(the OCPP IdToken limit)")
+    if not value.isprintable() or value != value.strip():
+        raise TokenError(f"{field} must not have surrounding spaces or control characters")
+    return value
+
+
+def _parse_expiry(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            raise TokenError(f"expiry_date must be an ISO 8601 time or null, got {value!r}"
+                             ) from None
+    else:
+        raise TokenError("expiry_date must be an ISO 8601 time or null")
+    try:
+        # Stored as UTC: near year 1 or 9999 the conversion itself can overflow.
+        return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    except OverflowError:
+        raise TokenError("expiry_date is out of range") from None
+
+
+def _apply(token: IdToken, fields: dict[str, Any]) -> None:
+    unknown = sorted(set(fields) - set(EDITABLE))
+    if unknown:
+        raise TokenError(f"unknown or unchangeable field(s): {', '.join(unknown)}; "
+                         f"changeable: {', '.join(EDITABLE)}")
+    if "status" in fields:
+        if fields["status"] not in TOKEN_STATUSES:
+            raise TokenError(f"status must be one of {', '.join(TOKEN_STATUSES)}")
+        token.status = fields["status"]
+    if "expiry_date" in fields:
+        token.expiry_date = _parse_expiry(fields["expiry_date"])
+    if "parent_id_tag" in fields:
+        value = fields["parent_id_tag"]
+        token.parent_id_tag = None if value is None else check_id_tag(value, "parent_id_tag")
+    if "note" in fields:
+        value = fields["note"]
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_NOTE):
+            raise TokenError(f"note must be a string of at most {MAX_NOTE} characters, or null")
+        token.note = value
+
+
+def get(id_tag: str) -> IdToken:
+    token = db.session.execute(
+        select(IdToken).where(IdToken.id_tag == id_tag)).scalar_one_or_none()
+    if token is None:
+        raise TokenError(f"no token {id_tag!r}", 404)
+    return token
+
+
+def query(*, status: str | None = None, q: str | None = None) -> Select:
+    stmt = select(IdToken).order_by(IdToken.id_tag)
+    if status:
+        if status not in TOKEN_STATUSES:
+            raise TokenError(f"status must be one of {', '.join(TOKEN_STATUSES)}")
+        stmt = stmt.where(IdToken.status == status)
+    if q:
+        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(IdToken.id_tag.like(f"%{escaped}%", escape="\\"))
+    return stmt
+
+
+def create(id_tag: Any, fields: dict[str, Any] | None = None) -> IdToken:
+    """Create a token; ``status`` defaults to Accepted."""
+    id_tag = check_id_tag(id_tag)
+    if db.session.execute(select(IdToken.id).where(IdToken.id_tag == id_tag)).first():
+        raise TokenError(f"token {id_tag!r} already exists", 409)
+    now = utcnow()
+    token = IdToken(id_tag=id_tag, status="Accepted", auto_created=False, created_at=now,
+                    updated_at=now)
+    _apply(token, fields or {})
+    db.session.add(token)
+    db.session.commit()
+    return token
+
+
+def update(id_tag: str, fields: dict[str, Any]) -> IdToken:
+    """Change the ``EDITABLE`` fields given; all or nothing."""
+    token = get(id_tag)
+    try:
+        _apply(token, fields)
+    except TokenError:
+        db.session.rollback()
+        raise
+    token.updated_at = utcnow()
+    db.session.commit()
+    return token
+
+
+def delete(id_tag: str) -> None:
+    db.session.delete(get(id_tag))
+    db.session.commit()
+
+
+def to_dict(token: IdToken) -> dict[str, Any]:
+    return {
+        "id_tag": token.id_tag,
+        "status": token.status,
+        "expiry_date": isoformat(token.expiry_date),
+        "parent_id_tag": token.parent_id_tag,
+        "note": token.note,
+        "auto_created": token.auto_created,
+        "created_at": isoformat(token.created_at),
+        "updated_at": isoformat(token.updated_at),
+    }

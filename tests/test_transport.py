@@ -1,0 +1,136 @@
+"""The OCPP-J endpoint over real websockets: handshake, subprotocols, bad frames, reconnects."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import requests
+import websockets
+from ocpp.v16 import call
+
+from tests.support.charger import RawSocket, SimCharger
+
+
+def wait_for(predicate, timeout: float = 5.0, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("condition not met in time")
+
+
+def test_negotiates_ocpp16_and_boots(server, identity):
+    with SimCharger(server.ws_url, identity) as cp:
+        assert cp.subprotocol == "ocpp1.6"
+        reply = cp.boot()
+        assert reply.status == "Accepted" and reply.interval == 300
+        assert reply.current_time.endswith("Z")
+
+
+def test_accepts_ocpp16j_spelling(server, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp1.6j"]) as cp:
+        assert cp.subprotocol == "ocpp1.6j"
+        assert cp.boot().status == "Accepted"
+
+
+def test_no_subprotocol_header_means_16(server, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=[]) as cp:
+        assert cp.subprotocol is None
+        assert cp.boot().status == "Accepted"
+
+
+def test_only_unsupported_subprotocols_are_closed(server, identity):
+    async_ws = RawSocket(server.ws_url, identity, subprotocols=["ocpp9.9"])
+    with async_ws as raw:
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            raw.recv(timeout=5)
+    assert info.value.rcvd.code == 1002
+
+
+def test_percent_encoded_identity_is_decoded(server, api):
+    with SimCharger(server.ws_url, "RDAM|123.x:y") as cp:
+        assert cp.url.endswith("/RDAM%7C123.x%3Ay")
+        cp.boot()
+        detail = api.get("/chargers/RDAM|123.x:y")
+        assert detail.status_code == 200, detail.text
+        assert detail.json()["id"] == "RDAM|123.x:y"
+
+
+def test_bad_frames_get_callerrors_and_the_socket_stays(server, identity):
+    with RawSocket(server.ws_url, identity) as raw:
+        assert raw.exchange("this is not json")[:3] == [4, "-1", "FormationViolation"]
+        assert raw.exchange('{"not": "an array"}')[:3] == [4, "-1", "ProtocolError"]
+        assert raw.exchange('[2, 42, "Heartbeat", {}]')[:3] == [4, "-1", "ProtocolError"]
+        assert raw.exchange('[2, "' + "a" * 37 + '", "Heartbeat", {}]')[2] == "ProtocolError"
+        assert raw.exchange('[2, "p1", "Heartbeat", "payload"]')[:3] == [
+            4, "p1", "FormationViolation"]
+        assert raw.exchange('[2, "u1", "FlyToTheMoon", {}]')[:3] == [4, "u1", "NotImplemented"]
+        reply = raw.exchange('[2, "b1", "BootNotification", {"chargePointVendor": "V"}]')
+        assert reply[:3] == [4, "b1", "OccurenceConstraintViolation"]
+        reply = raw.exchange('[2, "s1", "StatusNotification", {"connectorId": 1, '
+                             '"errorCode": "NoError", "status": "Sleeping"}]')
+        assert reply[:3] == [4, "s1", "PropertyConstraintViolation"]
+        reply = raw.exchange('[2, "t1", "StartTransaction", {"connectorId": 1, "idTag": "A", '
+                             '"meterStart": 0, "timestamp": "yesterday"}]')
+        assert reply[:3] == [4, "t1", "PropertyConstraintViolation"]
+        # ...and the connection still works.
+        reply = raw.exchange('[2, "h1", "Heartbeat", {}]')
+        assert reply[0] == 3 and reply[1] == "h1" and "currentTime" in reply[2]
+
+
+def test_oversized_frame_closes_the_connection(live_server_factory, identity):
+    srv = live_server_factory(OCPP_MAX_FRAME_BYTES="1024")
+    with RawSocket(srv.ws_url, identity) as raw:
+        raw.send('[2, "big", "DataTransfer", {"vendorId": "v", "data": "' + "x" * 4096 + '"}]')
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            raw.recv(timeout=5)
+        assert info.value.rcvd.code == 1009
+
+
+def test_second_connection_replaces_the_first(server, api, identity):
+    first = SimCharger(server.ws_url, identity).connect()
+    first.boot()
+    with SimCharger(server.ws_url, identity) as second:
+        wait_for(lambda: first.ws.close_code is not None)
+        assert second.call(call.Heartbeat()).current_time
+        # Commands now go to the new connection.
+        reply = api.post(f"/chargers/{identity}/commands",
+                         json={"action": "ClearCache", "payload": {}})
+        assert reply.json()["status"] == "completed"
+        assert [a for a, _ in second.received] == ["ClearCache"]
+    first.close()
+
+
+def test_reject_policy_refuses_unknown_chargers_at_the_handshake(live_server_factory):
+    srv = live_server_factory(OCPP_UNKNOWN_CHARGERS="reject")
+    with pytest.raises(websockets.InvalidStatus) as info:
+        SimCharger(srv.ws_url, "stranger").connect()
+    assert info.value.response.status_code == 404
+
+
+def test_pending_policy_until_an_operator_accepts(live_server_factory):
+    srv = live_server_factory(OCPP_UNKNOWN_CHARGERS="pending")
+    token = srv.create_user("op", role="operator")
+    headers = {"Authorization": f"Bearer {token}"}
+    with SimCharger(srv.ws_url, "newcomer") as cp:
+        assert cp.boot().status == "Pending"
+        reply = requests.patch(f"{srv.url}/api/v1/chargers/newcomer", headers=headers,
+                               json={"registration_status": "accepted"}, timeout=10)
+        assert reply.status_code == 200, reply.text
+        assert cp.boot().status == "Accepted"
+
+
+def test_disabled_charger_is_refused(server, api, identity):
+    with SimCharger(server.ws_url, identity) as cp:
+        cp.boot()
+    assert api.patch(f"/chargers/{identity}", json={"enabled": False}).status_code == 200
+    with pytest.raises(websockets.InvalidStatus) as info:
+        SimCharger(server.ws_url, identity).connect()
+    assert info.value.response.status_code == 404
+
+
+def test_plain_http_to_the_ocpp_endpoint_is_a_clear_400(server):
+    reply = requests.get(f"{server.ws_url.replace('ws://', 'http://')}/someone", timeout=5)
+    assert reply.status_code == 400
