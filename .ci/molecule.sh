@@ -31,6 +31,12 @@ if [ ${#need[@]} -gt 0 ]; then
     || { apt-get update -qq && apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; }
 fi
 
+# The Debian root file system for the test nodes builds (or comes from the cache) meanwhile.
+step "building or reusing the cached Debian root file system, in the background"
+rootfs_log=$(mktemp)
+molecule/scripts/nspawn.sh rootfs >"$rootfs_log" 2>&1 &
+rootfs_pid=$!
+
 step "installing the Python packages (requirements-dev.txt, requirements-provisioning.txt)"
 scripts/bootstrap.sh requirements-dev.txt
 stamp=.venv/.installed-requirements-provisioning.txt
@@ -42,10 +48,15 @@ fi
 export PATH="$PWD/.venv/bin:$PATH"
 
 step "pytest tests/provisioning (upgrade command, templates, syntax, ansible-lint)"
-.venv/bin/python -m pytest -q -p no:cacheprovider tests/provisioning
+PROVISIONING_TESTS_REQUIRED=1 .venv/bin/python -m pytest -q -p no:cacheprovider tests/provisioning
 
-step "building or reusing the cached Debian root file system"
-molecule/scripts/nspawn.sh rootfs
+step "waiting for the Debian root file system"
+if ! wait "$rootfs_pid"; then
+  cat "$rootfs_log" >&2
+  step "building the root file system FAILED"
+  exit 1
+fi
+cat "$rootfs_log"
 
 step "molecule test -s $scenario (create, converge, idempotence, check, verify, destroy)"
 if molecule test -s "$scenario"; then

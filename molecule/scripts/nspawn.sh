@@ -15,6 +15,7 @@ RUN_DIR=/run/constellation-molecule
 SUITE=bookworm
 MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 INCLUDE=python3,systemd,systemd-sysv,dbus,ca-certificates
+PIP_CACHE=${PIP_CACHE_DIR:-$HOME/.cache/pip}
 TARBALL="$CACHE_DIR/$SUITE-minbase-$(printf '%s' "$INCLUDE" | sha256sum | cut -c1-8).tar.zst"
 
 say() { echo "[nspawn] $*" >&2; }
@@ -51,12 +52,13 @@ start() {
   # nodes' redis-server on port 6379 collide): the roles start them once configured.
   printf '#!/bin/sh\nexit 101\n' > "$dir/usr/sbin/policy-rc.d"
   chmod 755 "$dir/usr/sbin/policy-rc.d"
-  # Downloaded packages outlive the container, so later runs fetch less (pip's cache is safe
-  # to share; apt's is per container because apt locks it).
-  mkdir -p "$CACHE_DIR/pip" "$CACHE_DIR/apt/$name/partial"
+  # Downloaded packages outlive the container. pip shares the host's cache, which already holds
+  # the app's pinned wheels from the host's .venv (pip's cache is safe to share); apt's cache is
+  # per container because apt locks it.
+  mkdir -p "$PIP_CACHE" "$CACHE_DIR/apt/$name/partial"
   say "booting $name"
   setsid systemd-nspawn -b --register=no --keep-unit -M "$name" -D "$dir" --console=passive \
-    --bind="$CACHE_DIR/pip:/root/.cache/pip" --bind="$CACHE_DIR/apt/$name:/var/cache/apt/archives" \
+    --bind="$PIP_CACHE:/root/.cache/pip" --bind="$CACHE_DIR/apt/$name:/var/cache/apt/archives" \
     >"$RUN_DIR/$name.log" 2>&1 </dev/null &
   echo $! > "$RUN_DIR/$name.nspawn.pid"
   for _ in $(seq 1 120); do
