@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -48,28 +48,36 @@ def enrol(conn: Connection, identity: str, registration_status: str, now: dateti
     return conn.execute(select(chargers.c.id).where(chargers.c.identity == identity)).scalar_one()
 
 
+# Statements built once: a fleet reconnecting at once runs these thousands of times a second.
+_BOOT = update(chargers).where(chargers.c.id == bindparam("cid")).values(
+    last_boot_at=bindparam("now"), last_heartbeat=bindparam("now"),
+    **{column: bindparam(column) for column in BOOT_FIELDS})
+_REGISTRATION = select(chargers.c.registration_status).where(chargers.c.id == bindparam("cid"))
+_CONNECTED = update(chargers).where(chargers.c.id == bindparam("cid")).values(
+    session_owner=bindparam("owner"), connected_at=bindparam("now"),
+    ocpp_version=bindparam("version"), last_heartbeat=bindparam("now"))
+# Only the owner clears: a newer connection elsewhere may already have replaced this one.
+_DISCONNECTED = update(chargers).where(
+    chargers.c.id == bindparam("cid"), chargers.c.session_owner == bindparam("owner")
+).values(session_owner=None, disconnected_at=bindparam("now"))
+
+
 def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime) -> str:
     """Store the boot data; return the registration status (Accepted, Pending, Rejected)."""
     values = {column: boot.get(key) for column, key in BOOT_FIELDS.items()}
-    conn.execute(update(chargers).where(chargers.c.id == charger_id)
-                 .values(last_boot_at=now, last_heartbeat=now, **values))
-    status = conn.execute(select(chargers.c.registration_status)
-                          .where(chargers.c.id == charger_id)).scalar_one()
+    conn.execute(_BOOT, {"cid": charger_id, "now": now, **values})
+    status = conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one()
     return REGISTRATION_REPLY.get(status, "Rejected")
 
 
 def record_connected(conn: Connection, charger_id: int, owner: str, version: str,
                      now: datetime) -> None:
-    conn.execute(update(chargers).where(chargers.c.id == charger_id)
-                 .values(session_owner=owner, connected_at=now, ocpp_version=version,
-                         last_heartbeat=now))
+    conn.execute(_CONNECTED, {"cid": charger_id, "owner": owner, "version": version,
+                              "now": now})
 
 
 def record_disconnected(conn: Connection, charger_id: int, owner: str, now: datetime) -> None:
-    # Only the owner clears: a newer connection elsewhere may already have replaced this one.
-    conn.execute(update(chargers)
-                 .where(chargers.c.id == charger_id, chargers.c.session_owner == owner)
-                 .values(session_owner=None, disconnected_at=now))
+    conn.execute(_DISCONNECTED, {"cid": charger_id, "owner": owner, "now": now})
 
 
 def check_connector_id(connector_id: int) -> None:
