@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import Charger, IdToken, utcnow
 from ..models.base import isoformat
 from ..models.token import TOKEN_STATUSES
+from ..services import command_effects
 from ..services import tokens as token_service
 from . import bp, can_write
 from .operations import flash_many, send_to_many
@@ -213,23 +214,6 @@ def tokens_import():
     return _listing(report=report)
 
 
-def accepted_entries() -> list[dict[str, Any]]:
-    """The local list to publish: Accepted tokens that have not expired."""
-    now = utcnow()
-    entries = []
-    for t in db.session.execute(select(IdToken).where(IdToken.status == "Accepted")
-                                .order_by(IdToken.id_tag)).scalars():
-        if t.expiry_date is not None and t.expiry_date <= now:
-            continue
-        info: dict[str, Any] = {"status": "Accepted"}
-        if t.expiry_date is not None:
-            info["expiryDate"] = isoformat(t.expiry_date)
-        if t.parent_id_tag:
-            info["parentIdTag"] = t.parent_id_tag
-        entries.append({"idTag": t.id_tag, "idTagInfo": info})
-    return entries
-
-
 @bp.post("/tokens/publish")
 @can_write
 def tokens_publish():
@@ -237,7 +221,7 @@ def tokens_publish():
     if not targets:
         flash("Choose at least one charger to publish the local list to.", "error")
         return redirect(url_for("console.tokens"))
-    entries = accepted_entries()
+    entries = command_effects.token_list_entries(accepted_only=True)
     sent, refused = send_to_many(targets, "SendLocalList",
                                  {"updateType": "Full", "localAuthorizationList": entries})
     flash_many(f"SendLocalList ({len(entries)} accepted tokens)", sent, refused)

@@ -116,10 +116,17 @@ def _changed_configuration(command: Command, charger: Charger) -> None:
 
 # Local authorization list ------------------------------------------------------------------
 
-def token_list_entries() -> list[dict]:
-    """Every stored token as a local list entry (Accepted and otherwise, as stored)."""
+def token_list_entries(accepted_only: bool = False) -> list[dict]:
+    """Stored tokens as local list entries: all of them as stored, or only the Accepted ones
+    that have not expired (what an operator publishes from the console)."""
     entries = []
-    for token in db.session.execute(select(IdToken).order_by(IdToken.id_tag)).scalars():
+    stmt = select(IdToken).order_by(IdToken.id_tag)
+    if accepted_only:
+        stmt = stmt.where(IdToken.status == "Accepted")
+    now = utcnow()
+    for token in db.session.execute(stmt).scalars():
+        if accepted_only and token.expiry_date is not None and token.expiry_date <= now:
+            continue
         info: dict[str, Any] = {"status": token.status}
         if token.expiry_date is not None:
             info["expiryDate"] = iso(token.expiry_date)

@@ -67,7 +67,17 @@ class GroupWriter:
 
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(conn, *args)`` in the next group transaction; return once it is committed."""
-        unit = _Unit(fn, args)
+        return self._submit(_Unit(fn, args))
+
+    def insert(self, table: Table, rows: list[dict]) -> None:
+        """Insert ``rows`` in the next group transaction; return once they are committed.
+
+        Cheaper than ``run`` for plain inserts: every unit's rows for a table go into one
+        executemany.
+        """
+        self._submit(_Unit(None, (), table, rows))
+
+    def _submit(self, unit: _Unit) -> Any:
         with self._lock:
             self._units.append(unit)
         self._ensure_started()
@@ -76,21 +86,6 @@ class GroupWriter:
         if unit.error is not None:
             raise unit.error
         return unit.result
-
-    def insert(self, table: Table, rows: list[dict]) -> None:
-        """Insert ``rows`` in the next group transaction; return once they are committed.
-
-        Cheaper than ``run`` for plain inserts: every unit's rows for a table go into one
-        executemany.
-        """
-        unit = _Unit(None, (), table, rows)
-        with self._lock:
-            self._units.append(unit)
-        self._ensure_started()
-        self._wake.set()
-        unit.done.wait()
-        if unit.error is not None:
-            raise unit.error
 
     def append(self, table: Table, row: dict) -> None:
         """Insert ``row`` with the next commit; nobody waits for it."""
