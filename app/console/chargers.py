@@ -161,8 +161,7 @@ def command_form(identity: str, action: str):
 def fetch_configuration(identity: str):
     get_charger(identity)
     command, refused = send(identity, "GetConfiguration", {})
-    flash(describe(command) if command else f"Cannot fetch the configuration: {refused}.",
-          "info" if command and command.status == "completed" else "error")
+    _flash_outcome(command, refused, "Cannot fetch the configuration")
     return redirect(url_for("console.charger", identity=identity) + "#configuration")
 
 
@@ -181,13 +180,20 @@ def change_configuration(identity: str):
     return redirect(url_for("console.charger", identity=identity) + "#configuration")
 
 
+def _flash_outcome(command, refused, failure: str) -> None:
+    """Say what became of a command sent from a button, or why it was not sent."""
+    if command is None:
+        flash(f"{failure}: {refused}.", "error")
+    else:
+        flash(describe(command), "info" if command.status == "completed" else "error")
+
+
 @bp.post("/chargers/<path:identity>/transactions/<int:transaction_id>/stop")
 @can_write
 def stop_transaction(identity: str, transaction_id: int):
     get_charger(identity)
     command, refused = send(identity, "RemoteStopTransaction", {"transactionId": transaction_id})
-    flash(describe(command) if command else f"Cannot stop transaction {transaction_id}: "
-          f"{refused}.", "info" if command and command.status == "completed" else "error")
+    _flash_outcome(command, refused, f"Cannot stop transaction {transaction_id}")
     return redirect(url_for("console.charger", identity=identity))
 
 
@@ -196,8 +202,7 @@ def stop_transaction(identity: str, transaction_id: int):
 def cancel_reservation(identity: str, reservation_id: int):
     get_charger(identity)
     command, refused = send(identity, "CancelReservation", {"reservationId": reservation_id})
-    flash(describe(command) if command else f"Cannot cancel reservation {reservation_id}: "
-          f"{refused}.", "info" if command and command.status == "completed" else "error")
+    _flash_outcome(command, refused, f"Cannot cancel reservation {reservation_id}")
     return redirect(request.form.get("back") or url_for("console.charger", identity=identity))
 
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from ..storage.writer import GroupWriter
 
@@ -14,7 +13,6 @@ class ChargerContext:
     writer: GroupWriter
     heartbeat_interval: int
     unknown_tag_policy: str
-    extra: dict[str, Any] = field(default_factory=dict)
     # Transaction ids known to be (True) or not to be (False) this charger's: MeterValues link
     # to them without a query. Ids are ours, so an answer never changes.
     known_transactions: dict[int, bool] = field(default_factory=dict)

@@ -23,31 +23,31 @@ firmware_status = FirmwareStatus.__table__
 data_transfers = DataTransfer.__table__
 
 
+def _record_progress(conn: Connection, history, requests, link: str, charger_id: int,
+                     status: str, now: datetime) -> None:
+    """Append ``status`` to ``history``, linked to the charger's latest row of ``requests``,
+    and make it that request's status (``Idle`` says nothing about a request)."""
+    request_id = conn.execute(
+        select(requests.c.id).where(requests.c.charger_id == charger_id)
+        .order_by(requests.c.id.desc()).limit(1)
+    ).scalar()
+    conn.execute(insert(history).values(charger_id=charger_id, status=status, received_at=now,
+                                        **{link: request_id}))
+    if request_id is not None and status != "Idle":
+        conn.execute(update(requests).where(requests.c.id == request_id)
+                     .values(status=status, updated_at=now))
+
+
 def record_diagnostics_status(conn: Connection, charger_id: int, status: str,
                               now: datetime) -> None:
     """Store the status, linked to the charger's latest GetDiagnostics request."""
-    request_id = conn.execute(
-        select(diagnostics_requests.c.id).where(diagnostics_requests.c.charger_id == charger_id)
-        .order_by(diagnostics_requests.c.id.desc()).limit(1)
-    ).scalar()
-    conn.execute(insert(diagnostics_status).values(
-        charger_id=charger_id, request_id=request_id, status=status, received_at=now))
-    if request_id is not None and status != "Idle":
-        conn.execute(update(diagnostics_requests).where(diagnostics_requests.c.id == request_id)
-                     .values(status=status, updated_at=now))
+    _record_progress(conn, diagnostics_status, diagnostics_requests, "request_id", charger_id,
+                     status, now)
 
 
 def record_firmware_status(conn: Connection, charger_id: int, status: str, now: datetime) -> None:
     """Store the status, linked to the charger's latest firmware deployment."""
-    deployment_id = conn.execute(
-        select(deployments.c.id).where(deployments.c.charger_id == charger_id)
-        .order_by(deployments.c.id.desc()).limit(1)
-    ).scalar()
-    conn.execute(insert(firmware_status).values(
-        charger_id=charger_id, deployment_id=deployment_id, status=status, received_at=now))
-    if deployment_id is not None and status != "Idle":
-        conn.execute(update(deployments).where(deployments.c.id == deployment_id)
-                     .values(status=status, updated_at=now))
+    _record_progress(conn, firmware_status, deployments, "deployment_id", charger_id, status, now)
 
 
 # DataTransfer from chargers ----------------------------------------------------------------

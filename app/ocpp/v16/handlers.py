@@ -20,7 +20,6 @@ Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
 
 def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     status = ctx.writer.run(stations.record_boot, ctx.charger_id, p, now)
-    ctx.extra["registration"] = status
     events.publish("boot", ctx.identity, status=status, vendor=p.get("chargePointVendor"),
                    model=p.get("chargePointModel"))
     return {"status": status, "currentTime": iso(now), "interval": ctx.heartbeat_interval}
