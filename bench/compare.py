@@ -232,7 +232,7 @@ def start_profiler(pid: int, sc: Scenario, outdir: Path) -> subprocess.Popen:
     opts = dict(zip(sc.args[::2], sc.args[1::2], strict=False))
     delay = float(opts.get("--warmup", "5")) + 2  # ramp of 200 takes under a second
     duration = max(1, int(float(opts.get("--duration", "20"))) - 2)
-    cmd = (f"sleep {delay}; exec {spy} record -p {target} -d {duration} -r 250 -f raw "
+    cmd = (f"sleep {delay}; exec {spy} record -p {target} -d {duration} -r 250 -f raw --gil "
            f"-o {outdir}/ours-{sc.name}.pyspy.txt")  # fmt: skip
     return subprocess.Popen(["sh", "-c", cmd], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 

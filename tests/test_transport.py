@@ -1,12 +1,17 @@
 """The OCPP-J endpoint over real websockets: handshake, subprotocols, bad frames, reconnects."""
 from __future__ import annotations
 
+import json
+import socket
 import time
 
 import pytest
 import requests
 import websockets
 from ocpp.v16 import call
+from wsproto import ConnectionType, WSConnection
+from wsproto.events import AcceptConnection, CloseConnection, Request
+from wsproto.extensions import PerMessageDeflate
 
 from tests.support.charger import RawSocket, SimCharger
 
@@ -58,8 +63,15 @@ def test_percent_encoded_identity_is_decoded(server, api):
         assert detail.json()["id"] == "RDAM|123.x:y"
 
 
-def test_bad_frames_get_callerrors_and_the_socket_stays(server, identity):
-    with RawSocket(server.ws_url, identity) as raw:
+COMPRESSION = pytest.mark.parametrize("compression", ["deflate", None],
+                                      ids=["permessage-deflate", "plain"])
+
+
+@COMPRESSION
+def test_bad_frames_get_callerrors_and_the_socket_stays(server, identity, compression):
+    with RawSocket(server.ws_url, identity, compression=compression) as raw:
+        agreed = raw.ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        assert ("permessage-deflate" in agreed) == (compression == "deflate")
         assert raw.exchange("this is not json")[:3] == [4, "-1", "FormationViolation"]
         assert raw.exchange('{"not": "an array"}')[:3] == [4, "-1", "ProtocolError"]
         assert raw.exchange('[2, 42, "Heartbeat", {}]')[:3] == [4, "-1", "ProtocolError"]
@@ -80,13 +92,55 @@ def test_bad_frames_get_callerrors_and_the_socket_stays(server, identity):
         assert reply[0] == 3 and reply[1] == "h1" and "currentTime" in reply[2]
 
 
-def test_oversized_frame_closes_the_connection(live_server_factory, identity):
+@COMPRESSION
+def test_oversized_frame_closes_the_connection(live_server_factory, identity, compression):
     srv = live_server_factory(OCPP_MAX_FRAME_BYTES="1024")
-    with RawSocket(srv.ws_url, identity) as raw:
+    with RawSocket(srv.ws_url, identity, compression=compression) as raw:
         raw.send('[2, "big", "DataTransfer", {"vendorId": "v", "data": "' + "x" * 4096 + '"}]')
         with pytest.raises(websockets.ConnectionClosed) as info:
             raw.recv(timeout=5)
         assert info.value.rcvd.code == 1009
+
+
+@COMPRESSION
+def test_fragments_pings_and_a_clean_close(server, identity, compression):
+    with RawSocket(server.ws_url, identity, compression=compression) as raw:
+        raw.send(["[2,", '"f1","Heart', 'beat",{}]'])  # one message in three frames
+        reply = json.loads(raw.recv())
+        assert reply[:2] == [3, "f1"] and "currentTime" in reply[2]
+        assert raw.ping() >= 0  # answered with a Pong
+        raw.loop.run_until_complete(raw.ws.close(code=1000, reason="bye"))
+        rcvd = raw.ws.protocol.close_rcvd  # the server answered our Close with its own
+        assert rcvd is not None and rcvd.code == 1000
+
+
+def _handshake(port: int, identity: str, deflate: bool) -> tuple[socket.socket, WSConnection]:
+    ws = WSConnection(ConnectionType.CLIENT)
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(ws.send(Request(host="127.0.0.1", target=f"/ocpp/{identity}",
+                                 subprotocols=["ocpp1.6"],
+                                 extensions=[PerMessageDeflate()] if deflate else [])))
+    ws.receive_data(sock.recv(65536))
+    assert isinstance(next(ws.events()), AcceptConnection)
+    return sock, ws
+
+
+@pytest.mark.parametrize("deflate", [True, False], ids=["permessage-deflate", "plain"])
+def test_unmasked_frame_is_a_protocol_error_close(server, identity, deflate):
+    sock, ws = _handshake(server.port, identity, deflate)
+    payload = b'[2,"u1","Heartbeat",{}]'
+    sock.sendall(bytes([0x81, len(payload)]) + payload)  # clients must mask (RFC 6455 5.1)
+    events = []
+    while not any(isinstance(e, CloseConnection) for e in events):
+        data = sock.recv(65536)
+        assert data, "closed without a Close frame"
+        ws.receive_data(data)
+        events += list(ws.events())
+    assert [e.code for e in events if isinstance(e, CloseConnection)] == [1002]
+    sock.close()
+    # The server goes on serving others.
+    with SimCharger(server.ws_url, identity) as again:
+        assert again.call(call.Heartbeat()).current_time
 
 
 def test_second_connection_replaces_the_first(server, api, identity):

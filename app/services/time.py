@@ -23,4 +23,7 @@ def parse_timestamp(value: str | None, field: str = "timestamp") -> datetime | N
 
 
 def iso(value: datetime) -> str:
-    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    """``2026-11-28T18:00:00.000Z``: UTC, milliseconds, as OCPP replies carry it."""
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.isoformat(timespec="milliseconds")[:23] + "Z"

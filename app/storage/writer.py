@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -53,7 +53,8 @@ class GroupWriter:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._units: list[_Unit] = []
-        self._rows: dict[Table, list[dict]] = defaultdict(list)
+        # Appended rows need no lock: deque.append and popleft are atomic, from any thread.
+        self._appended: deque[tuple[Table, dict]] = deque()
         self._last_seen: dict[int, datetime] = {}
         self._thread: threading.Thread | None = None
         self._stopping = False
@@ -89,14 +90,15 @@ class GroupWriter:
 
     def append(self, table: Table, row: dict) -> None:
         """Insert ``row`` with the next commit; nobody waits for it."""
-        with self._lock:
-            self._rows[table].append(row)
-        self._ensure_started()
+        self._appended.append((table, row))
+        if self._thread is None:
+            self._ensure_started()
 
     def touch(self, charger_id: int, when: datetime) -> None:
         """Record that the charger was seen at ``when``; written with a later commit."""
         self._last_seen[charger_id] = when
-        self._ensure_started()
+        if self._thread is None:
+            self._ensure_started()
 
     def flush(self) -> None:
         """Commit everything pending now (used at shutdown and by tests)."""
@@ -130,7 +132,7 @@ class GroupWriter:
             with self._lock:
                 units = self._units[: self._max_batch]
                 del self._units[: self._max_batch]
-                rows, self._rows = self._rows, defaultdict(list)
+            rows = self._take_appended()
             seen: dict[int, datetime] = {}
             if flush_last_seen and self._last_seen:
                 seen, self._last_seen = self._last_seen, {}
@@ -141,6 +143,14 @@ class GroupWriter:
             with self._lock:
                 if not self._units:
                     return
+
+    def _take_appended(self) -> dict[Table, list[dict]]:
+        rows: dict[Table, list[dict]] = defaultdict(list)
+        appended = self._appended
+        for _ in range(len(appended)):
+            table, row = appended.popleft()
+            rows[table].append(row)
+        return rows
 
     def _commit(self, units: list[_Unit], rows: dict[Table, list[dict]],
                 seen: dict[int, datetime]) -> None:

@@ -1,4 +1,4 @@
-"""Drive one charger's OCPP session over its websocket (flask-sock / simple-websocket).
+"""Drive one charger's OCPP session over its websocket (``driver.WebSocket``).
 
 The receive loop answers the charger's CALLs in order; ``call`` sends our CALLs, one at a time,
 from any greenlet (API requests, jobs) and waits for the reply or the timeout. Calls may cross:
@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from simple_websocket import ConnectionClosed
-from wsproto.events import Ping
-
 from ..models import MessageLog
 from ..ocpp import errors, frames
 from ..ocpp.context import ChargerContext
 from ..ocpp.session import CallReceived, Ignored, OcppSession, Rejected, ReplyReceived
 from ..storage.writer import GroupWriter
+from .driver import WebSocket
 from .registry import node_id
 
 log = logging.getLogger(__name__)
@@ -52,7 +50,7 @@ class _Waiter:
 
 
 class ChargerConnection:
-    def __init__(self, ws: Any, ctx: ChargerContext, session: OcppSession, handlers: dict,
+    def __init__(self, ws: WebSocket, ctx: ChargerContext, session: OcppSession, handlers: dict,
                  *, log_messages: bool, ping_interval: float, max_missed_pongs: int) -> None:
         self.ws = ws
         self.ctx = ctx
@@ -64,7 +62,6 @@ class ChargerConnection:
         self._log_messages = log_messages
         self._ping_interval = ping_interval or None
         self._max_missed_pongs = max_missed_pongs
-        self._send_lock = threading.Lock()
         self._call_lock = threading.Lock()
         self._waiters: dict[str, _Waiter] = {}
         self._closed = False
@@ -75,8 +72,7 @@ class ChargerConnection:
 
     def _send(self, text: str, message_type: int, message_id: str | None,
               action: str | None, when: datetime | None = None) -> None:
-        with self._send_lock:
-            self.ws.send(text)
+        self.ws.send(text)
         self._log("out", text, message_type, message_id, action, when)
 
     def _log(self, direction: str, text: str | bytes, message_type: int | None,
@@ -107,7 +103,7 @@ class ChargerConnection:
             started = time.perf_counter()
             try:
                 self._send(text, frames.CALL, pending.unique_id, action)
-            except (ConnectionClosed, OSError):
+            except OSError:
                 self.session.expire(pending.unique_id)
                 return CallOutcome("error", pending.unique_id, error_code="NotConnected",
                                    error_description="the charger disconnected", sent_at=sent_at)
@@ -135,12 +131,12 @@ class ChargerConnection:
         while not self._closed:
             try:
                 text = self.ws.receive()
-            except ConnectionClosed:
+                if text is None:
+                    break
+                self.last_activity = time.monotonic()
+                self._handle_frame(text)
+            except OSError:  # the socket broke under a read or a reply
                 break
-            if text is None:
-                break
-            self.last_activity = time.monotonic()
-            self._handle_frame(text)
 
     def keepalive(self, now: float) -> None:
         """Ping a connection idle for a ping interval; close it after too many silent pings."""
@@ -154,8 +150,7 @@ class ChargerConnection:
         self.last_activity = now
         self.ws.pong_received = False
         try:
-            with self._send_lock:
-                self.ws.sock.send(self.ws.ws.send(Ping()))
+            self.ws.ping()
         except OSError:
             self.close()
 
@@ -201,7 +196,7 @@ class ChargerConnection:
             message_type = frames.CALLERROR
         try:
             self._send(reply, message_type, call.unique_id, call.action)
-        except (ConnectionClosed, OSError):
+        except OSError:
             self._closed = True
 
     def close(self, reason: str = "") -> None:
@@ -209,11 +204,8 @@ class ChargerConnection:
         self._closed = True
         for waiter in list(self._waiters.values()):
             waiter.event.set()
-        try:
-            self.ws.close(reason=1000, message=reason[:120])
-        except Exception:  # noqa: BLE001 - already closed
-            pass
-        self.ws.event.set()  # wake serve() if it waits for a frame that will not come
+        # serve() wakes when the charger answers our Close, or after the driver's grace period.
+        self.ws.close(1000, reason)
 
 
 def _outcome(reply: ReplyReceived, sent_at: datetime, duration: float) -> CallOutcome:

@@ -21,6 +21,8 @@ from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
 from ..services import stations
 from .connection import ChargerConnection
+from .driver import WebSocket
+from .framing import PlainFrames, WsprotoFrames
 from .registry import registry, start_keepalive
 
 log = logging.getLogger(__name__)
@@ -39,11 +41,35 @@ def init_app(app: Flask) -> None:
         "max_message_size": app.config["OCPP_MAX_FRAME_BYTES"],
         # Pings are sent by ChargerConnection, which tolerates chargers that never answer them.
         "ping_interval": None,
+        # The route reads its socket itself (driver.WebSocket): no reader thread per connection.
+        "thread_class": _NoReaderThread,
     })
     bp = Blueprint("ocpp", __name__)
     sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
     bp.before_app_request(_check_handshake)
     app.register_blueprint(bp)
+
+
+class _NoReaderThread:
+    """Stands in for the reader thread simple-websocket would start after the handshake."""
+
+    name = "ocpp-route-reads"
+
+    def __init__(self, target=None, **kwargs) -> None:
+        pass
+
+    def start(self) -> None:
+        pass
+
+
+def _driver_for(ws) -> WebSocket:
+    """Take the socket over from simple-websocket once its handshake is done."""
+    ws.connected = False  # flask-sock's closing call after the route must not touch it
+    limit = current_app.config["OCPP_MAX_FRAME_BYTES"]
+    if request.headers.get("Sec-WebSocket-Extensions"):
+        # An extension may have been agreed (permessage-deflate): wsproto's framing keeps it.
+        return WebSocket(ws.sock, WsprotoFrames(ws.ws, limit))
+    return WebSocket(ws.sock, PlainFrames(limit))
 
 
 def _identity_from_request(prefix: str) -> str | None:
@@ -101,10 +127,12 @@ def _version_for(ws) -> versions.OcppVersion | None:
 def ocpp_socket(ws, rest: str) -> None:
     charger_id, identity, lenient = g.ocpp_charger
     version = _version_for(ws)
+    websocket = _driver_for(ws)
     if version is None:
         log.info("%s offered no OCPP version we speak (%r): closing", identity,
                  request.headers.get("Sec-WebSocket-Protocol"))
-        ws.close(reason=1002, message="Unsupported OCPP version")
+        websocket.close(1002, "Unsupported OCPP version")
+        websocket.finish()
         return
     app = current_app._get_current_object()
     config = app.config
@@ -115,7 +143,7 @@ def ocpp_socket(ws, rest: str) -> None:
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"])
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
     connection = ChargerConnection(
-        ws, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
+        websocket, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
         ping_interval=config["OCPP_PING_INTERVAL"],
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
     )
@@ -130,12 +158,15 @@ def ocpp_socket(ws, rest: str) -> None:
     try:
         connection.serve()
     finally:
-        connection.close()
-        registry.unregister(connection)
-        if registry.get(identity) is None:
-            writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
-            events.publish("disconnected", identity)
-        log.info("%s disconnected", identity)
+        try:
+            connection.close()
+            registry.unregister(connection)
+            if registry.get(identity) is None:
+                writer.run(stations.record_disconnected, charger_id, connection.owner, _now())
+                events.publish("disconnected", identity)
+            log.info("%s disconnected", identity)
+        finally:
+            websocket.finish()  # may wait a few seconds for the charger's Close
 
 
 def _now() -> datetime:

@@ -155,19 +155,29 @@ class SimCharger:
 class RawSocket:
     """A bare websocket to send hand-made frames (bad frames, crossing calls)."""
 
-    def __init__(self, ws_url: str, identity: str, subprotocols: list[str] | None = None) -> None:
+    def __init__(self, ws_url: str, identity: str, subprotocols: list[str] | None = None,
+                 compression: str | None = "deflate") -> None:
         self.url = f"{ws_url}/{identity}"
         self.subprotocols = ["ocpp1.6"] if subprotocols is None else subprotocols
+        self.compression = compression  # websockets offers permessage-deflate by default
         self.loop = asyncio.new_event_loop()
         self.ws: Any = None
 
     def __enter__(self) -> RawSocket:
         self.ws = self.loop.run_until_complete(
-            websockets.connect(self.url, subprotocols=self.subprotocols or None))
+            websockets.connect(self.url, subprotocols=self.subprotocols or None,
+                               compression=self.compression))
         return self
 
-    def send(self, text: str) -> None:
+    def send(self, text: str | list[str]) -> None:
+        """Send a message; a list is sent as the fragments of one message."""
         self.loop.run_until_complete(self.ws.send(text))
+
+    def ping(self, timeout: float = 10) -> float:
+        """Ping the server; the round-trip time once its Pong arrives."""
+        async def _ping() -> float:
+            return await asyncio.wait_for(await self.ws.ping(), timeout)
+        return self.loop.run_until_complete(_ping())
 
     def recv(self, timeout: float = 10) -> str:
         return self.loop.run_until_complete(asyncio.wait_for(self.ws.recv(), timeout))

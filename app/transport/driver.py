@@ -1,0 +1,142 @@
+"""One server-side websocket, read by the greenlet that serves it.
+
+The socket comes from simple-websocket after its handshake (flask-sock's route); from then on
+this class reads and writes it with a framing object from ``framing.py``. Reading happens in the
+caller's greenlet: no reader thread, no hand-off per message. Writes may come from any greenlet
+(replies, commands from the API, keepalive pings) and are serialised by a lock.
+
+Closing follows RFC 6455 7.1: whoever closes first sends a Close frame and reads until the
+peer's Close (or gives up after ``close_grace`` seconds, a peer that vanished); a Close from the
+peer is answered with the same code. The TCP socket is closed last, by ``finish``.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from collections import deque
+from typing import Any
+
+from .framing import NO_STATUS, NORMAL_CLOSURE, Close, Frames, FramingError, Message, Ping, Pong
+
+log = logging.getLogger(__name__)
+
+RECEIVE_BYTES = 65536
+
+
+class WebSocket:
+    """Messages in with ``receive``, out with ``send``; ``close`` from anywhere."""
+
+    def __init__(self, sock: Any, frames: Frames, *, close_grace: float = 5.0) -> None:
+        self.sock = sock
+        self.frames = frames
+        self.close_grace = close_grace
+        self.pong_received = True
+        self.close_code: int | None = None  # the code of the Close frame we sent
+        self.remote_close: Close | None = None
+        self._messages: deque[str | bytes] = deque()
+        self._send_lock = threading.Lock()
+        self._close_sent = False
+        self._ended = False  # nothing more will be read: peer closed, EOF or framing error
+        self._socket_closed = False
+
+    @property
+    def open(self) -> bool:
+        return not (self._close_sent or self._ended)
+
+    def receive(self) -> str | bytes | None:
+        """The next message; ``None`` once the connection is closing or closed."""
+        while not self._messages:
+            if self._ended or self._close_sent:
+                return None
+            self._read_once()
+        return self._messages.popleft()
+
+    def _read_once(self) -> None:
+        try:
+            data = self.sock.recv(RECEIVE_BYTES)
+        except OSError:
+            data = b""
+        if not data:
+            self._ended = True
+            return
+        try:
+            events = self.frames.receive(data)
+        except FramingError as exc:
+            log.info("websocket framing error: %s (closing with %d)", exc.reason, exc.code)
+            self._ended = True
+            self.close(exc.code, exc.reason)
+            return
+        for event in events:
+            if isinstance(event, Message):
+                self._messages.append(event.data)
+            elif isinstance(event, Ping):
+                try:
+                    self._send_frame(self.frames.pong(event.payload))
+                except OSError:
+                    self._ended = True
+            elif isinstance(event, Pong):
+                self.pong_received = True
+            elif isinstance(event, Close):
+                self.remote_close = event
+                self._ended = True
+                # Echo the peer's code; a Close without a code is answered without one.
+                self.close(NORMAL_CLOSURE if event.code == NO_STATUS else event.code)
+
+    def send(self, text: str) -> None:
+        """Send a text message; ``ConnectionError`` when the connection is closing or gone."""
+        if not self.open:
+            raise ConnectionError("websocket is closed")
+        self._send_frame(self.frames.text(text))
+
+    def ping(self, payload: bytes = b"") -> None:
+        self._send_frame(self.frames.ping(payload))
+
+    def _send_frame(self, data: bytes) -> None:
+        with self._send_lock:
+            if self._close_sent:
+                raise ConnectionError("websocket is closed")
+            # One send() is nearly always enough; gevent's sendall() costs a getsockopt per call.
+            sent = self.sock.send(data)
+            if sent < len(data):
+                self.sock.sendall(memoryview(data)[sent:])
+
+    def close(self, code: int = NORMAL_CLOSURE, reason: str = "") -> None:
+        """Send our Close frame once; the reading greenlet then finishes the handshake."""
+        with self._send_lock:
+            if self._close_sent:
+                return
+            self._close_sent = True
+            self.close_code = code
+            try:
+                self.sock.sendall(self.frames.close(code, reason))
+            except OSError:
+                self._ended = True
+        if not self._ended:
+            # A peer that vanished never answers: stop waiting for it after the grace period.
+            timer = threading.Timer(self.close_grace, self._abort)
+            timer.daemon = True
+            timer.start()
+
+    def _abort(self) -> None:
+        if not self._socket_closed:
+            try:
+                self.sock.shutdown(socket.SHUT_RDWR)  # wakes a reader blocked in recv
+            except OSError:
+                pass
+
+    def finish(self) -> None:
+        """End the connection: close if not done, wait for the peer's Close, close the socket."""
+        self.close()
+        if not self._ended:
+            try:
+                self.sock.settimeout(self.close_grace)
+                while not self._ended:
+                    self._read_once()  # messages after our Close are dropped (RFC 6455 1.4)
+            except OSError:
+                pass
+        self._socket_closed = True
+        try:
+            self.sock.close()
+        except OSError:
+            pass
