@@ -25,6 +25,24 @@ commands = Command.__table__
 # How long after an accepted RemoteStartTransaction the charger's StartTransaction is linked to it.
 REMOTE_START_WINDOW = timedelta(minutes=10)
 
+# Statements built once: after a restart a whole fleet starts or resumes transactions within
+# seconds, and building a statement costs more than running it.
+_SELECT_RETRIED_START = select(transactions.c.id).where(
+    transactions.c.charger_id == bindparam("charger_id"),
+    transactions.c.connector_id == bindparam("connector_id"),
+    transactions.c.id_tag == bindparam("id_tag"),
+    transactions.c.started_at == bindparam("started_at"),
+    transactions.c.meter_start == bindparam("meter_start"),
+)
+_INSERT_TRANSACTION = insert(transactions)
+_SELECT_REMOTE_STARTS = select(commands.c.id, commands.c.request).where(
+    commands.c.charger_id == bindparam("charger_id"),
+    commands.c.action == "RemoteStartTransaction",
+    commands.c.status == "completed",
+    commands.c.transaction_id.is_(None),
+    commands.c.created_at >= bindparam("since"),
+).order_by(commands.c.id.desc())
+
 
 def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], now: datetime,
                       unknown_tag_policy: str) -> dict[str, Any]:
@@ -33,23 +51,16 @@ def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], 
     ``start``: connector_id, id_tag, meter_start, timestamp, reservation_id.
     """
     info = id_tag_info(conn, start["id_tag"], now, unknown_tag_policy)
-    existing = conn.execute(
-        select(transactions.c.id).where(
-            transactions.c.charger_id == charger_id,
-            transactions.c.connector_id == start["connector_id"],
-            transactions.c.id_tag == start["id_tag"],
-            transactions.c.started_at == start["timestamp"],
-            transactions.c.meter_start == start["meter_start"],
-        )
-    ).scalar()
+    key = {"charger_id": charger_id, "connector_id": start["connector_id"],
+           "id_tag": start["id_tag"], "started_at": start["timestamp"],
+           "meter_start": start["meter_start"]}
+    existing = conn.execute(_SELECT_RETRIED_START, key).scalar()
     if existing is not None:
         return {"transactionId": existing, "idTagInfo": info}
-    tx_id = conn.execute(insert(transactions).values(
-        charger_id=charger_id, connector_id=start["connector_id"], id_tag=start["id_tag"],
-        id_tag_status=info["status"], meter_start=start["meter_start"],
-        started_at=start["timestamp"], reservation_id=start.get("reservation_id"),
-        created_at=now,
-    )).inserted_primary_key[0]
+    tx_id = conn.execute(_INSERT_TRANSACTION, {
+        **key, "id_tag_status": info["status"], "reservation_id": start.get("reservation_id"),
+        "created_at": now,
+    }).inserted_primary_key[0]
     if start.get("reservation_id") is not None:
         conn.execute(update(reservations)
                      .where(reservations.c.id == start["reservation_id"],
@@ -61,15 +72,8 @@ def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], 
 
 def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: int,
                        now: datetime) -> None:
-    candidates = conn.execute(
-        select(commands.c.id, commands.c.request).where(
-            commands.c.charger_id == charger_id,
-            commands.c.action == "RemoteStartTransaction",
-            commands.c.status == "completed",
-            commands.c.transaction_id.is_(None),
-            commands.c.created_at >= now - REMOTE_START_WINDOW,
-        ).order_by(commands.c.id.desc())
-    ).all()
+    candidates = conn.execute(_SELECT_REMOTE_STARTS, {
+        "charger_id": charger_id, "since": now - REMOTE_START_WINDOW}).all()
     for command_id, request in candidates:
         if (request or {}).get("idTag") == id_tag:
             conn.execute(update(commands).where(commands.c.id == command_id)
