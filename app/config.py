@@ -76,6 +76,10 @@ def load_config() -> dict:
         "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
         # How long a coalesced last-seen time may wait before it is written.
         "LAST_SEEN_FLUSH_SECONDS": _float("LAST_SEEN_FLUSH_SECONDS", 1.0),
+        # Garbage collector (app/gcpolicy.py): freeze what survives a full collection, and
+        # unfreeze and collect everything once per GC_FULL_COLLECT_SECONDS (0: never).
+        "GC_FREEZE_SURVIVORS": _bool("GC_FREEZE_SURVIVORS", True),
+        "GC_FULL_COLLECT_SECONDS": _float("GC_FULL_COLLECT_SECONDS", 3600.0),
         # Absolute base for URLs handed to chargers (firmware downloads, diagnostics uploads).
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "FILE_URL_TTL_SECONDS": _int("FILE_URL_TTL_SECONDS", 24 * 3600),

@@ -13,7 +13,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, abort, current_app, g, request
 from sqlalchemy import bindparam, select
 
-from .. import events, runtime
+from .. import events, gcpolicy, runtime
 from ..extensions import db, sock
 from ..models import Charger
 from ..ocpp import v16, versions
@@ -148,6 +148,7 @@ def ocpp_socket(ws, rest: str) -> None:
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
     )
     start_keepalive(config["OCPP_PING_INTERVAL"])
+    gcpolicy.install(config["GC_FREEZE_SURVIVORS"], config["GC_FULL_COLLECT_SECONDS"])
     previous = registry.register(connection)
     if previous is not None:
         log.info("%s reconnected: closing its previous connection", identity)
