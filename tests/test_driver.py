@@ -96,7 +96,7 @@ def test_our_close_waits_for_the_peers_close(pair):
 
 
 def test_a_peer_that_never_answers_our_close_is_dropped_after_the_grace(pair):
-    ws, peer, _ = pair
+    ws, peer, client = pair
     received: list = []
     reader = threading.Thread(target=lambda: received.append(ws.receive()))
     reader.start()
@@ -104,4 +104,6 @@ def test_a_peer_that_never_answers_our_close_is_dropped_after_the_grace(pair):
     reader.join(5)  # the grace timer shuts the socket down under the blocked reader
     assert received == [None] and not reader.is_alive()
     ws.finish()
+    [close] = read_events(peer, client, wse.CloseConnection)
+    assert close.code == 1000
     assert peer.recv(10) == b""
