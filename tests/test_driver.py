@@ -80,11 +80,17 @@ def test_a_framing_error_closes_with_its_code(pair):
     assert close.code == 1009
 
 
-def test_our_close_waits_for_the_peers_close(pair):
-    ws, peer, client = pair
+def blocked_reader(ws: WebSocket) -> tuple[threading.Thread, list]:
+    """A thread blocked in ``ws.receive()``, as the serving greenlet is; what it got."""
     received: list = []
     reader = threading.Thread(target=lambda: received.append(ws.receive()))
     reader.start()
+    return reader, received
+
+
+def test_our_close_waits_for_the_peers_close(pair):
+    ws, peer, client = pair
+    reader, received = blocked_reader(ws)
     ws.close(1000, "replaced by a new connection")
     [close] = read_events(peer, client, wse.CloseConnection)
     assert close.code == 1000 and close.reason == "replaced by a new connection"
@@ -97,9 +103,7 @@ def test_our_close_waits_for_the_peers_close(pair):
 
 def test_a_peer_that_never_answers_our_close_is_dropped_after_the_grace(pair):
     ws, peer, client = pair
-    received: list = []
-    reader = threading.Thread(target=lambda: received.append(ws.receive()))
-    reader.start()
+    reader, received = blocked_reader(ws)
     ws.close(1000, "ping timeout")
     reader.join(5)  # the grace timer shuts the socket down under the blocked reader
     assert received == [None] and not reader.is_alive()
