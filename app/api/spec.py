@@ -155,7 +155,9 @@ SCHEMAS: dict[str, dict] = {
         "updated_at": time_(),
     }),
     "TokenCreate": obj({
-        "id_tag": t("string", "1 to 20 characters (OCPP IdToken)", minLength=1, maxLength=20),
+        "id_tag": t("string", "1 to 20 characters (OCPP IdToken); stored as given, matched "
+                    "ignoring case, as OCPP's CiString is (409 if it exists in any case)",
+                    minLength=1, maxLength=20),
         "status": t("string", enum=list(TOKEN_STATUSES), default="Accepted"),
         "expiry_date": time_("ISO 8601; without a zone, UTC"),
         "parent_id_tag": t("string", null=True, maxLength=20),

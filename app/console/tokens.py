@@ -15,7 +15,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Charger, IdToken, utcnow
 from ..models.base import isoformat
-from ..models.token import TOKEN_STATUSES
+from ..models.token import TOKEN_STATUSES, same_tag
 from ..services import command_effects
 from ..services import tokens as token_service
 from . import bp, can_write
@@ -184,8 +184,8 @@ def import_csv(text: str) -> dict[str, Any]:
         if "status" in fields and fields["status"] is None:
             fields["status"] = "Accepted"
         try:
-            exists = db.session.execute(select(IdToken.id).where(IdToken.id_tag == id_tag)
-                                        ).first() is not None
+            exists = db.session.execute(select(IdToken.id).where(
+                same_tag(IdToken.id_tag, id_tag))).first() is not None
             if exists:
                 token_service.update(id_tag, fields)
                 report["updated"].append(id_tag)

@@ -1,7 +1,12 @@
-"""Authorization tokens (OCPP 1.6 id tags)."""
+"""Authorization tokens (OCPP 1.6 id tags).
+
+Id tags are CiString20: case-insensitive. A tag is stored as it was entered and looked up with
+``lower(id_tag)`` (indexed), so a reader that reports "04a2b3" matches a card registered as
+"04A2B3", and two tags differing only in case cannot both exist (services.tokens).
+"""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, Index, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -23,3 +28,11 @@ class IdToken(db.Model):
     note: Mapped[str | None] = mapped_column(String(255))
     created_at = mapped_column(UTCDateTime, default=utcnow)
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+Index("ix_id_tokens_id_tag_lower", func.lower(IdToken.id_tag))
+
+
+def same_tag(column, id_tag: str):
+    """SQL condition: ``column`` is ``id_tag``, compared as OCPP does (case-insensitive)."""
+    return func.lower(column) == id_tag.lower()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.engine import Connection
 
 from ..models import IdToken
@@ -12,8 +12,9 @@ from .time import iso
 tokens = IdToken.__table__
 # Built once: a fleet reconnecting at once authorises thousands of tags in a few seconds, and
 # building a statement costs more than running it.
+# Id tags are case-insensitive (CiString20): compared lower-cased, on an index of lower(id_tag).
 _SELECT_TOKEN = select(tokens.c.status, tokens.c.expiry_date, tokens.c.parent_id_tag).where(
-    tokens.c.id_tag == bindparam("id_tag"))
+    func.lower(tokens.c.id_tag) == bindparam("id_tag_lower"))
 _INSERT_TOKEN = insert(tokens)
 
 
@@ -23,7 +24,7 @@ def id_tag_info(conn: Connection, id_tag: str, now: datetime, unknown_policy: st
     Unknown tags are Invalid, or, with ``unknown_policy == "accept"``, recorded and Accepted.
     An Accepted tag past its expiry date is Expired.
     """
-    row = conn.execute(_SELECT_TOKEN, {"id_tag": id_tag}).first()
+    row = conn.execute(_SELECT_TOKEN, {"id_tag_lower": id_tag.lower()}).first()
     if row is None:
         if unknown_policy != "accept":
             return {"status": "Invalid"}

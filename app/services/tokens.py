@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from ..extensions import db
 from ..models import IdToken, utcnow
 from ..models.base import isoformat
-from ..models.token import TOKEN_STATUSES
+from ..models.token import TOKEN_STATUSES, same_tag
 
 # OCPP 1.6 IdToken is CiString20Type.
 MAX_ID_TAG = 20
@@ -82,7 +82,7 @@ def _apply(token: IdToken, fields: dict[str, Any]) -> None:
 
 def get(id_tag: str) -> IdToken:
     token = db.session.execute(
-        select(IdToken).where(IdToken.id_tag == id_tag)).scalar_one_or_none()
+        select(IdToken).where(same_tag(IdToken.id_tag, id_tag))).scalar_one_or_none()
     if token is None:
         raise TokenError(f"no token {id_tag!r}", 404)
     return token
@@ -103,8 +103,10 @@ def query(*, status: str | None = None, q: str | None = None) -> Select:
 def create(id_tag: Any, fields: dict[str, Any] | None = None) -> IdToken:
     """Create a token; ``status`` defaults to Accepted."""
     id_tag = check_id_tag(id_tag)
-    if db.session.execute(select(IdToken.id).where(IdToken.id_tag == id_tag)).first():
-        raise TokenError(f"token {id_tag!r} already exists", 409)
+    existing = db.session.execute(
+        select(IdToken.id_tag).where(same_tag(IdToken.id_tag, id_tag))).scalar()
+    if existing is not None:
+        raise TokenError(f"token {existing!r} already exists (id tags ignore case)", 409)
     now = utcnow()
     token = IdToken(id_tag=id_tag, status="Accepted", auto_created=False, created_at=now,
                     updated_at=now)

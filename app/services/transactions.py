@@ -75,7 +75,7 @@ def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: in
     candidates = conn.execute(_SELECT_REMOTE_STARTS, {
         "charger_id": charger_id, "since": now - REMOTE_START_WINDOW}).all()
     for command_id, request in candidates:
-        if (request or {}).get("idTag") == id_tag:
+        if str((request or {}).get("idTag", "")).lower() == id_tag.lower():  # CiString
             conn.execute(update(commands).where(commands.c.id == command_id)
                          .values(transaction_id=tx_id))
             return

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from ..extensions import db
 from ..models import Charger, MeterValue, Transaction
 from ..models.base import isoformat
+from ..models.token import same_tag
 
 STATES = ("active", "stopped")
 
@@ -37,7 +38,7 @@ def query(*, charger_id: int | None = None, state: str | None = None,
     if until is not None:
         stmt = stmt.where(Transaction.started_at < until)
     if id_tag:
-        stmt = stmt.where(Transaction.id_tag == id_tag)
+        stmt = stmt.where(same_tag(Transaction.id_tag, id_tag))
     # Unmatched stops have no start time: order them by when we recorded them.
     return stmt.order_by(Transaction.started_at.desc().nulls_last(), Transaction.id.desc())
 

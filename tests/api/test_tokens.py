@@ -76,6 +76,19 @@ def test_status_decides_authorize(api, charger, identity):
     assert charger.call(call.Authorize(id_tag=good)).id_tag_info["status"] == "Blocked"
 
 
+def test_id_tags_ignore_case_as_ocpp_says(api, charger, identity):
+    # A reader that reports a card's UID in lower case must match the card registered in upper.
+    tag = _tag(identity, "CARD").upper()
+    assert api.post("/tokens", json={"id_tag": tag, "parent_id_tag": "FLEET"}).status_code == 201
+    info = charger.call(call.Authorize(id_tag=tag.lower())).id_tag_info
+    assert info["status"] == "Accepted" and info["parent_id_tag"] == "FLEET"
+    duplicate = api.post("/tokens", json={"id_tag": tag.lower()})
+    assert duplicate.status_code == 409 and tag in duplicate.json()["message"]
+    assert api.get(f"/tokens/{tag.lower()}").json()["id_tag"] == tag  # stored as entered
+    api.patch(f"/tokens/{tag.lower()}", json={"status": "Blocked"})
+    assert charger.call(call.Authorize(id_tag=tag)).id_tag_info["status"] == "Blocked"
+
+
 def test_pagination(api, identity):
     prefix = _tag(identity, "pg")[:16]
     for n in range(3):
