@@ -1,9 +1,4 @@
-"""Users (admin only) and the API page.
-
-Creating a user goes through ``services.users.create_user``. That service has no update yet, so
-changing a role or disabling an account is done here, in ``set_role`` and ``set_active``; they
-belong in ``services.users`` and should move there (docs/console.md).
-"""
+"""Users (admin only) and the API page, through ``services.users``."""
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -15,18 +10,6 @@ from ..models import User
 from ..models.user import ROLES
 from ..services import users as user_service
 from . import admin_only, bp
-
-
-def set_role(user: User, role: str) -> None:
-    if role not in ROLES:
-        raise user_service.UserError(f"role must be one of {', '.join(ROLES)}")
-    user.role = role
-    db.session.commit()
-
-
-def set_active(user: User, active: bool) -> None:
-    user.active = active
-    db.session.commit()
 
 
 @bp.route("/users", methods=["GET", "POST"])
@@ -62,9 +45,9 @@ def user_update(user_id: int):
         return redirect(url_for("console.users"))
     try:
         if "role" in request.form:
-            set_role(user, request.form["role"])
+            user_service.set_role(user, request.form["role"])
         if "active" in request.form:
-            set_active(user, request.form["active"] == "1")
+            user_service.set_active(user, request.form["active"] == "1")
     except user_service.UserError as exc:
         flash(str(exc), "error")
     else:

@@ -34,6 +34,19 @@ def create_user(name: str, password: str, role: str) -> User:
     return user
 
 
+def set_role(user: User, role: str) -> None:
+    if role not in ROLES:
+        raise UserError(f"role must be one of {', '.join(ROLES)}")
+    user.role = role
+    db.session.commit()
+
+
+def set_active(user: User, active: bool) -> None:
+    """Disable or re-enable an account: a disabled user can neither log in nor use API tokens."""
+    user.active = active
+    db.session.commit()
+
+
 def check_password(user: User, password: str) -> bool:
     return check_password_hash(user.password_hash, password)
 
