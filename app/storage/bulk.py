@@ -1,9 +1,10 @@
 """Bulk inserts for the per-message path, straight through the database driver.
 
-SQLAlchemy's executemany spends ~15 µs of Python per row on parameter processing; the message log
-alone writes two rows per OCPP message. Here the statement is built once per table and dialect
-and values are converted once, the way the models' column types would store them, so rows written
-here read back through the ORM like any other.
+SQLAlchemy's executemany spends ~15 µs of Python per row on parameter processing, and the
+driver's executemany runs one statement per row; the message log alone writes two rows per OCPP
+message. Here rows go in as multi-row INSERTs whose SQL is built once per table, dialect and row
+count, and values are converted once, the way the models' column types would store them, so rows
+written here read back through the ORM like any other.
 """
 from __future__ import annotations
 
