@@ -70,6 +70,9 @@ def test_unknown_action_and_bad_body_are_4xx(api, charger, identity):
     assert api.post(f"/chargers/{identity}/commands", data="nope").status_code == 400
     assert send(api, identity, "Reset", {"type": "Soft"}, timeout="soon").status_code == 400
     assert send(api, "no-such-charger", "Reset", {"type": "Soft"}).status_code == 404
+    missing = api.get("/commands/987654321")
+    assert missing.status_code == 404 and "no command 987654321" in missing.json()["message"]
+    assert api.get(f"/commands/{10**20}").status_code == 404
 
 
 def test_disconnected_charger_gets_409(api, server, identity):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import request
 
+from ..extensions import db
 from ..services import chargers as charger_service
 from .errors import ApiError
 
@@ -41,6 +42,14 @@ def check_id(value: int, what: str) -> int:
     if value > MAX_INT:
         raise ApiError(404, f"no {what} {value}")
     return value
+
+
+def row_or_404(model, row_id: int, what: str):
+    """The ``model`` row with primary key ``row_id``, or a 404 that names ``what``."""
+    row = db.session.get(model, check_id(row_id, what))
+    if row is None:
+        raise ApiError(404, f"no {what} {row_id}")
+    return row
 
 
 def charger_or_404(identity: str):

@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import g, request
 from sqlalchemy import select
 
-from ..extensions import db
 from ..models import Command
 from ..services import commands as command_service
 from . import bp
-from .args import check_id
+from .args import row_or_404
 from .auth import can_write
 from .errors import ApiError
 from .util import json_body, paginate
@@ -42,10 +41,7 @@ def send_command(identity: str):
 
 @bp.get("/commands/<int:command_id>")
 def get_command(command_id: int):
-    command = db.session.get(Command, check_id(command_id, "command"))
-    if command is None:
-        raise ApiError(404, f"no command {command_id}")
-    return command_service.command_to_dict(command)
+    return command_service.command_to_dict(row_or_404(Command, command_id, "command"))
 
 
 @bp.get("/commands")

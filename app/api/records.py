@@ -10,12 +10,11 @@ import os
 
 from flask import g, request, send_file
 
-from ..extensions import db
 from ..models import Reservation
 from ..services import files
 from ..services import records as rec
 from . import bp
-from .args import charger_id_arg, charger_or_404, check_id, int_arg
+from .args import charger_id_arg, charger_or_404, check_id, int_arg, row_or_404
 from .auth import can_write
 from .errors import ApiError
 from .util import paginate, parse_time_arg
@@ -30,10 +29,7 @@ def list_reservations():
 
 @bp.get("/reservations/<int:reservation_id>")
 def get_reservation(reservation_id: int):
-    reservation = db.session.get(Reservation, check_id(reservation_id, "reservation"))
-    if reservation is None:
-        raise ApiError(404, f"no reservation {reservation_id}")
-    return rec.reservation_to_dict(reservation)
+    return rec.reservation_to_dict(row_or_404(Reservation, reservation_id, "reservation"))
 
 
 @bp.get("/chargers/<path:identity>/configuration")
