@@ -1,7 +1,7 @@
 """Keep the garbage collector's pauses short while thousands of chargers stay connected.
 
 Every open connection keeps a few hundred objects alive (its greenlet, request context, OCPP
-session...). CPython's full collections walk all of them: 0.2-0.6 s with 5,000 chargers, and
+session...). CPython's full collections walk all of them: 0.2-0.65 s with 5,000 chargers, and
 every charger waits meanwhile (docs/performance.md). So what survives a full collection is
 frozen (``gc.freeze()``): the next full collection walks only the objects that came since.
 

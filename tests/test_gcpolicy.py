@@ -46,10 +46,3 @@ def test_a_frozen_cycle_is_reclaimed_by_the_periodic_full_collection(hook):
     gcpolicy.full_collection()
     assert probe() is None
 
-
-def test_frozen_objects_without_cycles_are_freed_at_once(hook):
-    lone = Node()
-    probe = weakref.ref(lone)
-    gc.collect()
-    del lone  # reference counting frees it, frozen or not
-    assert probe() is None
