@@ -73,8 +73,8 @@ class GroupWriter:
     def insert(self, table: Table, rows: list[dict]) -> None:
         """Insert ``rows`` in the next group transaction; return once they are committed.
 
-        Cheaper than ``run`` for plain inserts: every unit's rows for a table go into one
-        executemany.
+        Cheaper than ``run`` for plain inserts: every unit's rows for a table go into the same
+        few multi-row INSERTs (``bulk.insert_rows``).
         """
         self._submit(_Unit(None, (), table, rows))
 

@@ -97,7 +97,7 @@ def _unmask(payload: bytes | bytearray, mask: bytes | bytearray) -> bytes:
         length, "little")
 
 
-def close_payload(code: int, reason: str) -> bytes:
+def _close_payload(code: int, reason: str) -> bytes:
     """Body of a close frame; the reason is cut to fit a control frame."""
     cut = reason.encode("utf-8")[:_MAX_CONTROL_PAYLOAD - 2]
     cut = cut.decode("utf-8", "ignore").encode("utf-8")  # no code point split in two
@@ -227,7 +227,7 @@ class PlainFrames:
         return _header(PONG, len(payload)) + payload
 
     def close(self, code: int, reason: str = "") -> bytes:
-        body = close_payload(code, reason)
+        body = _close_payload(code, reason)
         return _header(CLOSE, len(body)) + body
 
 
