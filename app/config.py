@@ -72,6 +72,8 @@ def load_config() -> dict:
         "OCPP_PING_INTERVAL": _float("OCPP_PING_INTERVAL", 60.0),
         # 0: a charger that never answers pings stays connected (many don't answer).
         "OCPP_MAX_MISSED_PONGS": _int("OCPP_MAX_MISSED_PONGS", 0),
+        # A charger that takes no data for this long while we write to it is disconnected.
+        "OCPP_WRITE_TIMEOUT": _float("OCPP_WRITE_TIMEOUT", 10.0),
         "MESSAGE_LOG_ENABLED": _bool("MESSAGE_LOG_ENABLED", True),
         "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
         # How long a coalesced last-seen time may wait before it is written.

@@ -214,3 +214,15 @@ def test_diagnostics_upload_url_accepts_the_file(server, api, charger, identity)
     assert rows == [("diag.zip", 7)]
     assert requests.post(server.url + "/files/diagnostics/not-a-token", data=b"x",
                          timeout=10).status_code == 404
+
+
+def test_a_payload_that_cannot_be_sent_is_a_422_and_the_charger_stays_usable(api, charger,
+                                                                              identity):
+    # requests would refuse to encode a lone surrogate: send the JSON escape as an API client can.
+    raw = '{"action": "DataTransfer", "payload": {"vendorId": "acme", "data": "x\\ud800"}}'
+    response = api.post(f"/chargers/{identity}/commands", data=raw,
+                        headers={"Content-Type": "application/json"})
+    assert response.status_code == 422, response.text
+    assert "surrogate" in response.json()["message"]
+    after = api.post(f"/chargers/{identity}/commands", json={"action": "ClearCache"})
+    assert after.status_code == 200 and after.json()["status"] == "completed"

@@ -97,3 +97,25 @@ def test_lenient_session_processes_a_violating_call():
     event = session.receive('[2,"1","StatusNotification",'
                             '{"connectorId":1,"errorCode":"Weird","status":"Available"}]')
     assert isinstance(event, CallReceived) and event.violation is not None
+
+
+def test_an_outgoing_call_that_cannot_be_sent_as_text_is_refused(session):
+    with pytest.raises(errors.LocalProtocolError) as info:
+        session.start_call("DataTransfer", {"vendorId": "acme", "data": "bad \ud800"})
+    assert info.value.code == errors.FORMAT_VIOLATION
+    assert session.pending is None  # the next command is not blocked by it
+    pending, _ = session.start_call("DataTransfer", {"vendorId": "acme", "data": "ok ü"})
+    assert pending.action == "DataTransfer"
+
+
+def test_until_accepted_only_boot_is_answered(session):
+    session.accepted = False
+    assert reply_of(session.receive('[2,"h1","Heartbeat",{}]'))[:3] == [4, "h1", "SecurityError"]
+    boot = '[2,"b1","BootNotification",{"chargePointVendor":"A","chargePointModel":"B"}]'
+    assert isinstance(session.receive(boot), CallReceived)
+    # An unknown action is still NotImplemented: the charger learns what is wrong first.
+    assert reply_of(session.receive('[2,"x1","Fly",{}]'))[2] == "NotImplemented"
+    # Replies to our calls are still matched (the CSMS may configure a pending charger).
+    pending, _ = session.start_call("Reset", {"type": "Soft"})
+    event = session.receive(json.dumps([3, pending.unique_id, {"status": "Accepted"}]))
+    assert isinstance(event, ReplyReceived)

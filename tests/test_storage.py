@@ -99,3 +99,17 @@ def test_vendor_data_transfer_handlers_answer_for_their_vendor():
         "status": "UnknownVendorId"}
     assert notifications.data_transfer_reply("CP", "org.unknown", None, None) == {
         "status": "UnknownVendorId"}
+
+
+def test_one_unstorable_background_row_costs_no_other_row(writer):
+    w, engine = writer
+    for n in range(40):
+        w.append(things, {"name": f"row-{n}"})
+    w.append(things, {"name": "x" * 10 + "\ud800"})  # no encoding can store a lone surrogate
+    for n in range(40, 50):
+        w.append(things, {"name": f"row-{n}"})
+    w.touch(1, "2026-12-02 10:00:00")
+    w.flush()
+    with engine.connect() as conn:
+        names = conn.execute(select(things.c.name)).scalars().all()
+    assert sorted(names) == sorted(f"row-{n}" for n in range(50))

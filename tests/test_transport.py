@@ -188,3 +188,62 @@ def test_disabled_charger_is_refused(server, api, identity):
 def test_plain_http_to_the_ocpp_endpoint_is_a_clear_400(server):
     reply = requests.get(f"{server.ws_url.replace('ws://', 'http://')}/someone", timeout=5)
     assert reply.status_code == 400
+
+
+def _upgrade(port: int, target: str, **headers: str) -> tuple[int, dict[str, str]]:
+    """Send a hand-made websocket upgrade for ``target``; the status and headers of the answer."""
+    fields = {"Host": "127.0.0.1", "Upgrade": "websocket", "Connection": "Upgrade",
+              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
+              "Sec-WebSocket-Protocol": "ocpp1.6", **headers}
+    lines = [f"GET {target} HTTP/1.1"] + [f"{k}: {v}" for k, v in fields.items() if v is not None]
+    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            head += chunk
+    status_line, *header_lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
+    answer = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
+    return int(status_line.split()[1]), answer
+
+
+def _identities(api) -> set[str]:
+    return {c["id"] for c in api.get("/chargers", params={"per_page": 500}).json()["items"]}
+
+
+@pytest.mark.parametrize("target", [
+    "/ocpp/", "/ocpp", "/ocpp/anything/PH-NESTED", "/ocpp/..%2F..%2Fetc%2Fpasswd",
+    "/ocpp/HS%2FA", "/ocpp/PH%00NUL", "/ocpp/PH%0ANL", "/ocpp/PH-TRAILING%20",
+    "/ocpp/PH%E2%80%8BZWSP", "/ocpp/.", "/ocpp/..", "/ocpp/%FF%FE",
+], ids=["empty", "no-slash", "nested", "traversal", "slash", "nul", "newline", "trailing-space",
+        "zero-width-space", "dot", "dotdot", "not-utf8"])
+def test_identities_the_api_refuses_never_connect_or_enrol(server, api, target):
+    before = _identities(api)
+    status, _ = _upgrade(server.port, target)
+    assert status == 404
+    assert _identities(api) == before
+
+
+def test_an_unsupported_version_offer_enrols_nothing(server, api, identity):
+    with RawSocket(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as raw:
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            raw.recv(timeout=5)
+    assert info.value.rcvd.code == 1002
+    assert api.get(f"/chargers/{identity}").status_code == 404
+
+
+@pytest.mark.parametrize("version, expected", [(None, 400), ("8", 426), ("", 400)])
+def test_a_wrong_websocket_version_is_refused_with_the_one_we_speak(server, api, identity,
+                                                                    version, expected):
+    status, headers = _upgrade(server.port, f"/ocpp/{identity}", **{
+        "Sec-WebSocket-Version": version})
+    assert status == expected
+    assert headers.get("sec-websocket-version") == "13"
+    assert api.get(f"/chargers/{identity}").status_code == 404
+
+
+def test_a_bad_websocket_key_is_a_400(server, identity):
+    assert _upgrade(server.port, f"/ocpp/{identity}", **{"Sec-WebSocket-Key": "short"})[0] == 400
+    assert _upgrade(server.port, f"/ocpp/{identity}", **{"Sec-WebSocket-Key": None})[0] == 400

@@ -13,6 +13,9 @@ class ChargerContext:
     writer: GroupWriter
     heartbeat_interval: int
     unknown_tag_policy: str
+    # The stored registration status (accepted | pending | rejected), kept current by
+    # BootNotification and by an operator's change; the session enforces it.
+    registration: str = "accepted"
     # Transaction ids known to be (True) or not to be (False) this charger's: MeterValues link
     # to them without a query. Ids are ours, so an answer never changes.
     known_transactions: dict[int, bool] = field(default_factory=dict)

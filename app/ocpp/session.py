@@ -67,6 +67,9 @@ class Ignored:
 
 Event = CallReceived | Rejected | ReplyReceived | Ignored
 
+# What a charger may send before its registration is accepted (OCPP 1.6 4.2, 2.0.1 B02.FR.09).
+PRE_REGISTRATION_ACTIONS = frozenset({"BootNotification"})
+
 
 class CallInProgress(Exception):
     """``start_call`` while another CALL awaits its reply: the driver must queue."""
@@ -84,6 +87,9 @@ class OcppSession:
         self._expired: deque[str] = deque(maxlen=32)
         self._ids = itertools.count(1)
         self._id_prefix = os.urandom(4).hex()
+        # Until the CSMS has accepted the charger's registration (BootNotification answered
+        # Accepted, now or on an earlier connection), it answers nothing but BootNotification.
+        self.accepted = True
 
     @property
     def pending(self) -> PendingCall | None:
@@ -123,6 +129,12 @@ class OcppSession:
             exc = errors.RemoteProtocolError(errors.NOT_SUPPORTED,
                                              f"Action {call.action!r} is not supported")
             return self._reject(call.unique_id, exc, call.action)
+        if not self.accepted and call.action not in PRE_REGISTRATION_ACTIONS:
+            exc = errors.RemoteProtocolError(
+                errors.SECURITY_ERROR,
+                f"{call.action} refused: the charger's registration is not accepted; "
+                "send BootNotification")
+            return self._reject(call.unique_id, exc, call.action)
         violation = validation.check(self.version.name, validation.REQUEST, call.action,
                                      call.payload)
         if violation is not None and not self.lenient:
@@ -156,8 +168,16 @@ class OcppSession:
             raise errors.LocalProtocolError(violation.description, code=violation.code,
                                             details=violation.details)
         pending = PendingCall(f"{self._id_prefix}-{next(self._ids)}", action, payload)
+        text = frames.call(pending.unique_id, action, payload)
+        if not text.isascii():
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:
+                raise errors.LocalProtocolError(
+                    f"{action} payload is not valid Unicode text (a lone surrogate)",
+                    code=errors.FORMAT_VIOLATION) from None
         self._pending = pending
-        return pending, frames.call(pending.unique_id, action, payload)
+        return pending, text
 
     def expire(self, unique_id: str) -> bool:
         """The driver's timer ran out for ``unique_id``; later replies to it are late."""

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Charger, utcnow
 from ..models.base import isoformat
+from .routing import router
 
 REGISTRATION_STATUSES = ("accepted", "pending", "rejected")
 MAX_IDENTITY = 64
@@ -44,7 +45,11 @@ def check_identity(identity: Any) -> str:
     if "/" in identity:
         raise ChargerError("identity must not contain '/'")
     if identity != identity.strip() or not identity.isprintable():
-        raise ChargerError("identity must not have surrounding spaces or control characters")
+        raise ChargerError("identity must not have surrounding spaces, control or invisible "
+                           "characters")
+    # URLs resolve these as path steps: the charger would connect as something else.
+    if identity in (".", ".."):
+        raise ChargerError("identity must not be '.' or '..'")
     return identity
 
 
@@ -86,14 +91,23 @@ def register(identity: Any, fields: dict[str, Any] | None = None) -> Charger:
 
 
 def update(identity: str, fields: dict[str, Any]) -> Charger:
-    """Change the ``EDITABLE`` fields given; all or nothing."""
+    """Change the ``EDITABLE`` fields given; all or nothing.
+
+    A live session follows at once: a disabled charger is disconnected, and a registration
+    change is enforced on its open socket (a rejected charger is disconnected too).
+    """
     charger = get(identity)
+    was_registration = charger.registration_status
     try:
         _apply(charger, fields)
     except ChargerError:
         db.session.rollback()
         raise
     db.session.commit()
+    if not charger.enabled:
+        router.end_session(charger.identity, "charger disabled")
+    elif charger.registration_status != was_registration:
+        router.registration_changed(charger.identity, charger.registration_status)
     return charger
 
 

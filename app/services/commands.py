@@ -6,6 +6,7 @@ the charger's socket (see ``routing``).
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -60,6 +61,9 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
         payload = {}
     if not isinstance(payload, dict):
         raise CommandRefused(400, "payload must be a JSON object")
+    if not _is_unicode_text(payload):
+        raise CommandRefused(422, "payload is not valid Unicode text (it has a lone UTF-16 "
+                                  "surrogate, such as \\ud800)")
     timeout = float(timeout if timeout is not None else current_app.config["OCPP_CALL_TIMEOUT"])
     if not 0 < timeout <= MAX_TIMEOUT:
         raise CommandRefused(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} s")
@@ -86,6 +90,15 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
     app = current_app._get_current_object()
     threading.Thread(target=_execute_in_app, args=(app, command.id), daemon=True).start()
     return command
+
+
+def _is_unicode_text(payload: dict[str, Any]) -> bool:
+    """Whether the payload can be sent as a websocket text frame (UTF-8)."""
+    try:
+        json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _execute_in_app(app, command_id: int) -> None:

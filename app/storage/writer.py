@@ -198,12 +198,37 @@ class GroupWriter:
             except Exception as exc:  # noqa: BLE001
                 log.exception("unit of work %s failed", getattr(unit.fn, "__name__", unit.fn))
                 unit.error = exc
+        self._commit_background(rows, seen)
+
+    def _commit_background(self, rows: dict[Table, list[dict]],
+                           seen: dict[int, datetime]) -> None:
+        """Write background rows each table on its own, isolating the rows that fail.
+
+        Nobody waits for these rows, but they are other chargers' message logs and last-seen
+        times: a row one charger made unstorable must not take the rest of the batch with it.
+        """
+        if seen:
+            try:
+                with self._engine.begin() as conn:
+                    self._write_background(conn, {}, seen)
+            except Exception:  # noqa: BLE001
+                log.exception("dropping %d last-seen times that could not be written", len(seen))
+        for table, batch in rows.items():
+            self._insert_isolated(table, batch)
+
+    def _insert_isolated(self, table: Table, batch: list[dict]) -> None:
+        # Halve a failing batch until the bad rows stand alone: one bad row costs log2(n)
+        # extra commits, never its neighbours' rows.
         try:
             with self._engine.begin() as conn:
-                self._write_background(conn, rows, seen)
-        except Exception:  # noqa: BLE001
-            log.exception("dropping %d background rows that could not be written",
-                          sum(len(r) for r in rows.values()))
+                insert_rows(conn, table, batch)
+        except Exception as exc:  # noqa: BLE001
+            if len(batch) == 1:
+                log.warning("dropping a %s row that could not be written: %s", table.name, exc)
+                return
+            middle = len(batch) // 2
+            self._insert_isolated(table, batch[:middle])
+            self._insert_isolated(table, batch[middle:])
 
     def _write_background(self, conn: Connection, rows: dict[Table, list[dict]],
                           seen: dict[int, datetime]) -> None:
@@ -212,7 +237,6 @@ class GroupWriter:
         if seen:
             conn.execute(self._touch_statement,
                          [{"cid": cid, "ts": ts} for cid, ts in seen.items()])
-
 
 
 def _off_loop(fn: Callable[..., Any], *args: Any) -> Any:

@@ -18,6 +18,7 @@ from ..models import MessageLog
 from ..ocpp import errors, frames
 from ..ocpp.context import ChargerContext
 from ..ocpp.session import CallReceived, Ignored, OcppSession, Rejected, ReplyReceived
+from ..storage.text import storable
 from ..storage.writer import GroupWriter
 from .driver import WebSocket
 from .registry import node_id
@@ -67,12 +68,14 @@ class ChargerConnection:
         self._closed = False
         self._missed_pongs = 0
         self.last_activity = time.monotonic()
+        self.session.accepted = ctx.registration == "accepted"
 
     # Sending --------------------------------------------------------------------------------
 
     def _send(self, text: str, message_type: int, message_id: str | None,
-              action: str | None, when: datetime | None = None) -> None:
-        self.ws.send(text)
+              action: str | None, when: datetime | None = None,
+              timeout: float | None = None) -> None:
+        self.ws.send(text, timeout)
         self._log("out", text, message_type, message_id, action, when)
 
     def _log(self, direction: str, text: str | bytes, message_type: int | None,
@@ -84,7 +87,10 @@ class ChargerConnection:
         self._writer.append(message_log, {
             "charger_id": self.ctx.charger_id, "identity": self.identity, "direction": direction,
             "created_at": when or datetime.now(UTC), "message_type": message_type,
-            "message_id": message_id, "action": action, "frame": text,
+            # The charger chose these: a lone surrogate or a 200,000-character action must not
+            # fail the batch that carries every charger's log rows.
+            "message_id": storable(message_id, 64), "action": storable(action, 64),
+            "frame": text,
         })
 
     def call(self, action: str, payload: dict[str, Any], timeout: float) -> CallOutcome:
@@ -94,33 +100,37 @@ class ChargerConnection:
             return CallOutcome("timeout", "", error_description="waited too long for its turn")
         try:
             if self._closed:
-                return CallOutcome("error", "", error_code="NotConnected",
-                                   error_description="the charger disconnected")
+                return _not_connected("")
             pending, text = self.session.start_call(action, payload)
-            waiter = _Waiter()
-            self._waiters[pending.unique_id] = waiter
-            sent_at = datetime.now(UTC)
-            started = time.perf_counter()
             try:
-                self._send(text, frames.CALL, pending.unique_id, action)
-            except OSError:
+                return self._call(pending.unique_id, action, text, deadline)
+            finally:
+                # Whatever happened (a reply, a timeout, a frame that could not be sent, a bug),
+                # the call is no longer outstanding: the next command must not see it.
+                self._waiters.pop(pending.unique_id, None)
                 self.session.expire(pending.unique_id)
-                return CallOutcome("error", pending.unique_id, error_code="NotConnected",
-                                   error_description="the charger disconnected", sent_at=sent_at)
-            waiter.event.wait(max(0.0, deadline - time.monotonic()))
-            self._waiters.pop(pending.unique_id, None)
-            duration = (time.perf_counter() - started) * 1000
-            reply = waiter.outcome
-            if reply is None and self.session.expire(pending.unique_id):
-                if self._closed:
-                    return CallOutcome("error", pending.unique_id, error_code="NotConnected",
-                                       error_description="the charger disconnected",
-                                       sent_at=sent_at, duration_ms=duration)
-                return CallOutcome("timeout", pending.unique_id, sent_at=sent_at,
-                                   duration_ms=duration)
-            return _outcome(reply, sent_at, duration)
         finally:
             self._call_lock.release()
+
+    def _call(self, unique_id: str, action: str, text: str, deadline: float) -> CallOutcome:
+        waiter = _Waiter()
+        self._waiters[unique_id] = waiter
+        sent_at = datetime.now(UTC)
+        started = time.perf_counter()
+        try:
+            # The write shares the call's deadline: a charger that does not read is cut off.
+            self._send(text, frames.CALL, unique_id, action,
+                       timeout=max(0.0, deadline - time.monotonic()))
+        except OSError:
+            return _not_connected(unique_id, sent_at)
+        waiter.event.wait(max(0.0, deadline - time.monotonic()))
+        duration = (time.perf_counter() - started) * 1000
+        reply = waiter.outcome
+        if reply is None:
+            if self._closed:
+                return _not_connected(unique_id, sent_at, duration)
+            return CallOutcome("timeout", unique_id, sent_at=sent_at, duration_ms=duration)
+        return _outcome(reply, sent_at, duration)
 
     # Receiving ------------------------------------------------------------------------------
 
@@ -139,16 +149,23 @@ class ChargerConnection:
                 break
 
     def keepalive(self, now: float) -> None:
-        """Ping a connection idle for a ping interval; close it after too many silent pings."""
+        """Ping a connection idle for a ping interval; close it after too many silent pings.
+
+        Called by the one keepalive loop for every connection, so it never waits on this
+        charger's socket: the ping or the close is sent from a greenlet of its own.
+        """
         if self._ping_interval is None or now - self.last_activity < self._ping_interval:
             return
         self._missed_pongs = 0 if self.ws.pong_received else self._missed_pongs + 1
+        self.last_activity = now
         if self._max_missed_pongs and self._missed_pongs >= self._max_missed_pongs:
             log.info("%s: %d pings unanswered, closing", self.identity, self._missed_pongs)
-            self.close("ping timeout")
+            _spawn(self.close, "ping timeout")
             return
-        self.last_activity = now
         self.ws.pong_received = False
+        _spawn(self._ping)
+
+    def _ping(self) -> None:
         try:
             self.ws.ping()
         except OSError:
@@ -165,6 +182,7 @@ class ChargerConnection:
                 log.warning("%s: lenient: %s %s", self.identity, call.action,
                             event.violation.description)
             self._answer(call, now)
+            self.session.accepted = self.ctx.registration == "accepted"
         elif isinstance(event, ReplyReceived):
             message_type = (frames.CALLRESULT if isinstance(event.message, frames.CallResult)
                             else frames.CALLERROR)
@@ -199,6 +217,13 @@ class ChargerConnection:
         except OSError:
             self._closed = True
 
+    def registration_changed(self, status: str) -> None:
+        """An operator set the charger's registration status; a rejected charger is let go."""
+        self.ctx.registration = status
+        self.session.accepted = status == "accepted"
+        if status == "rejected":
+            self.close("registration rejected")
+
     def close(self, reason: str = "") -> None:
         """Close the socket (a newer connection replaced this one, or shutdown)."""
         self._closed = True
@@ -206,6 +231,17 @@ class ChargerConnection:
             waiter.event.set()
         # serve() wakes when the charger answers our Close, or after the driver's grace period.
         self.ws.close(1000, reason)
+
+
+def _spawn(fn, *args) -> None:
+    threading.Thread(target=fn, args=args, daemon=True).start()
+
+
+def _not_connected(unique_id: str, sent_at: datetime | None = None,
+                   duration: float | None = None) -> CallOutcome:
+    return CallOutcome("error", unique_id, error_code="NotConnected",
+                       error_description="the charger disconnected", sent_at=sent_at,
+                       duration_ms=duration)
 
 
 def _outcome(reply: ReplyReceived, sent_at: datetime, duration: float) -> CallOutcome:

@@ -1,16 +1,21 @@
 """The OCPP-J endpoint: ``ws://HOST:PORT/<prefix>/<identity>``.
 
 The HTTP handshake is checked before the upgrade (simple-websocket completes the upgrade before
-the route runs): an unknown charger gets 404 unless the policy enrols it, a disabled one 404 too.
-Then the subprotocol picks the OCPP version; a charger offering none we speak is closed at once.
+the route runs): a request that is no RFC 6455 upgrade gets 400 (426 for another websocket
+version), an identity the API would refuse or an unknown charger the policy does not enrol gets
+404, a disabled one 404 too. Then the subprotocol picks the OCPP version; a charger offering
+none we speak is closed at once. An unknown charger is enrolled only after all of that, once it
+is really connected: refused and malformed handshakes leave no trace in the charger list.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from flask import Blueprint, Flask, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from sqlalchemy import bindparam, select
 
 from .. import events, gcpolicy, runtime
@@ -19,7 +24,7 @@ from ..models import Charger
 from ..ocpp import v16, versions
 from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
-from ..services import stations
+from ..services import chargers, stations
 from .connection import ChargerConnection
 from .driver import WebSocket
 from .framing import PlainFrames, WsprotoFrames
@@ -28,9 +33,10 @@ from .registry import registry, start_keepalive
 log = logging.getLogger(__name__)
 
 HANDLERS = {"1.6": v16.HANDLERS}
-MAX_IDENTITY_LENGTH = 64
+WEBSOCKET_VERSION = "13"
 _chargers = Charger.__table__
-_LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient).where(
+_LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
+                 _chargers.c.registration_status).where(
     _chargers.c.identity == bindparam("identity"))
 
 
@@ -66,30 +72,62 @@ def _driver_for(ws) -> WebSocket:
     """Take the socket over from simple-websocket once its handshake is done."""
     ws.connected = False  # flask-sock's closing call after the route must not touch it
     limit = current_app.config["OCPP_MAX_FRAME_BYTES"]
+    write_timeout = current_app.config["OCPP_WRITE_TIMEOUT"]
     if request.headers.get("Sec-WebSocket-Extensions"):
         # An extension may have been agreed (permessage-deflate): wsproto's framing keeps it.
-        return WebSocket(ws.sock, WsprotoFrames(ws.ws, limit))
-    return WebSocket(ws.sock, PlainFrames(limit))
+        return WebSocket(ws.sock, WsprotoFrames(ws.ws, limit), write_timeout=write_timeout)
+    return WebSocket(ws.sock, PlainFrames(limit), write_timeout=write_timeout)
 
 
 def _identity_from_request(prefix: str) -> str | None:
-    # The raw URI keeps %2F and friends encoded, so the last segment is the identity.
+    """The one path segment after the prefix, percent-decoded; None if the path has another."""
+    # The raw URI keeps %2F and friends encoded: a decoded '/' is part of the identity (and
+    # refused by check_identity), a raw one is a path the endpoint does not serve.
     raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or request.path
     path = raw.split("?", 1)[0]
     if not path.startswith(prefix + "/"):
         return None
-    segment = path.rstrip("/").rsplit("/", 1)[-1]
-    return unquote(segment)
+    segment = path[len(prefix) + 1:]
+    if not segment or "/" in segment:
+        return None
+    try:
+        return chargers.check_identity(unquote(segment, errors="strict"))
+    except (chargers.ChargerError, UnicodeDecodeError):
+        return None
+
+
+def _handshake_error() -> Response | None:
+    """Why this request is no RFC 6455 upgrade (section 4.2.1), as the response to send."""
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return _plain(400, "OCPP endpoint: websocket upgrade expected")
+    version = request.headers.get("Sec-WebSocket-Version", "").strip()
+    if version != WEBSOCKET_VERSION:
+        # 4.4: name the versions we speak.
+        return _plain(426 if version else 400,
+                      f"Sec-WebSocket-Version {WEBSOCKET_VERSION} is required",
+                      {"Sec-WebSocket-Version": WEBSOCKET_VERSION})
+    try:
+        key = base64.b64decode(request.headers.get("Sec-WebSocket-Key", ""), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if len(key) != 16:
+        return _plain(400, "Sec-WebSocket-Key must be 16 bytes in base64")
+    return None
+
+
+def _plain(status: int, text: str, headers: dict[str, str] | None = None) -> Response:
+    return Response(text + "\n", status, headers, mimetype="text/plain")
 
 
 def _check_handshake():
     prefix = current_app.config["OCPP_PATH_PREFIX"].rstrip("/")
-    if not request.path.startswith(prefix + "/"):
+    if not (request.path + "/").startswith(prefix + "/"):
         return None
-    if request.headers.get("Upgrade", "").lower() != "websocket":
-        abort(400, description="OCPP endpoint: websocket upgrade expected")
+    error = _handshake_error()
+    if error is not None:
+        return error
     identity = _identity_from_request(prefix)
-    if not identity or len(identity) > MAX_IDENTITY_LENGTH:
+    if identity is None:
         abort(404)
     # SQLAlchemy Core with a statement built once: the ORM session cost a third of a
     # handshake when a fleet reconnects at once (docs/performance.md).
@@ -100,17 +138,14 @@ def _check_handshake():
         if policy == "reject":
             log.info("refused unknown charger %r", identity)
             abort(404)
-        status = "accepted" if policy == "accept" else "pending"
-        # Through the group writer: a fleet connecting at once shares a few commits.
-        charger_id = runtime.writer(current_app._get_current_object()).run(
-            stations.enrol, identity, status, _now())
-        log.info("enrolled charger %r (%s)", identity, status)
-        row = (charger_id, True, False)
-    charger_id, enabled, lenient = row
+        # Enrolled in the route, once the upgrade and the version check have succeeded.
+        g.ocpp_charger = (None, identity, False, "accepted" if policy == "accept" else "pending")
+        return None
+    charger_id, enabled, lenient, registration = row
     if not enabled:
         log.info("refused disabled charger %r", identity)
         abort(404)
-    g.ocpp_charger = (charger_id, identity, lenient)
+    g.ocpp_charger = (charger_id, identity, lenient, registration)
     return None
 
 
@@ -125,7 +160,7 @@ def _version_for(ws) -> versions.OcppVersion | None:
 
 
 def ocpp_socket(ws, rest: str) -> None:
-    charger_id, identity, lenient = g.ocpp_charger
+    charger_id, identity, lenient, registration = g.ocpp_charger
     version = _version_for(ws)
     websocket = _driver_for(ws)
     if version is None:
@@ -137,10 +172,15 @@ def ocpp_socket(ws, rest: str) -> None:
     app = current_app._get_current_object()
     config = app.config
     writer = runtime.writer(app)
+    if charger_id is None:
+        # Through the group writer: a fleet connecting at once shares a few commits.
+        charger_id = writer.run(stations.enrol, identity, registration, _now())
+        log.info("enrolled charger %r (%s)", identity, registration)
     handlers = HANDLERS[version.name]
     ctx = ChargerContext(identity=identity, charger_id=charger_id, writer=writer,
                          heartbeat_interval=config["OCPP_HEARTBEAT_INTERVAL"],
-                         unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"])
+                         unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
+                         registration=registration)
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
     connection = ChargerConnection(
         websocket, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
