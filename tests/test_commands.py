@@ -214,3 +214,30 @@ def test_diagnostics_upload_url_accepts_the_file(server, api, charger, identity)
     assert rows == [("diag.zip", 7)]
     assert requests.post(server.url + "/files/diagnostics/not-a-token", data=b"x",
                          timeout=10).status_code == 404
+
+
+def test_heartbeat_interval_from_boot_and_get_configuration(server, api, identity):
+    from urllib.parse import quote
+
+    from tests.api.helpers import poll
+
+    path = f"/chargers/{quote(identity, safe='')}"
+    api.post("/chargers", json={"identity": identity, "registration_status": "pending"})
+    with SimCharger(server.ws_url, identity) as cp:
+        # A Pending boot's interval is a retry delay, not the heartbeat interval.
+        assert cp.boot().status == "Pending"
+        assert api.get(path).json()["heartbeat_interval"] is None
+        api.patch(path, json={"registration_status": "accepted"})
+        reply = cp.boot()
+        assert reply.status == "Accepted"
+        assert api.get(path).json()["heartbeat_interval"] == reply.interval
+        # What the charger reports wins; a value no column can hold is ignored.
+        cp.replies["GetConfiguration"] = {"configurationKey": [
+            {"key": "HeartbeatInterval", "readonly": False, "value": "45"}]}
+        assert send(api, identity, "GetConfiguration").json()["status"] == "completed"
+        assert api.get(path).json()["heartbeat_interval"] == 45
+        cp.replies["GetConfiguration"] = {"configurationKey": [
+            {"key": "HeartbeatInterval", "readonly": False, "value": "1" + "0" * 20}]}
+        assert send(api, identity, "GetConfiguration").json()["status"] == "completed"
+        body = poll(lambda: api.get(path).json(), lambda b: b["heartbeat_interval"] == 45)
+        assert body["heartbeat_interval"] == 45

@@ -93,6 +93,9 @@ SCHEMAS: dict[str, dict] = {
         "meter_type": t("string", null=True),
         "meter_serial_number": t("string", null=True),
         "local_list_version": t("integer", null=True),
+        "heartbeat_interval": t("integer", "seconds: what the Accepted boot reply told the "
+                                "charger, or what it last reported (GetConfiguration) or "
+                                "accepted (ChangeConfiguration)", null=True),
         "last_boot_at": time_(),
         "connected_at": time_(),
         "disconnected_at": time_(),

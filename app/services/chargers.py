@@ -129,6 +129,7 @@ def to_dict(charger: Charger) -> dict[str, Any]:
         "meter_type": charger.meter_type,
         "meter_serial_number": charger.meter_serial_number,
         "local_list_version": charger.local_list_version,
+        "heartbeat_interval": charger.heartbeat_interval,
         "last_boot_at": isoformat(charger.last_boot_at),
         "connected_at": isoformat(charger.connected_at),
         "disconnected_at": isoformat(charger.disconnected_at),
