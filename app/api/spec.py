@@ -125,6 +125,9 @@ SCHEMAS: dict[str, dict] = {
         "meter_start": t("integer", "Wh", null=True),
         "meter_stop": t("integer", "Wh", null=True),
         "energy_wh": t("number", "meter_stop - meter_start", null=True),
+        "energy_so_far_wh": t("number", "a running transaction's energy so far: its newest "
+                              "Energy.Active.Import.Register reading - meter_start (null when "
+                              "stopped or before the first reading)", null=True),
         "started_at": time_(),
         "stopped_at": time_(),
         "stop_reason": t("string", null=True),

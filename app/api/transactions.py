@@ -18,7 +18,9 @@ def list_transactions():
                               id_tag=request.args.get("id_tag") or None)
     except tx_query.QueryError as exc:
         raise ApiError(400, str(exc)) from None
-    return paginate(stmt, tx_query.to_dict)
+    body = paginate(stmt, lambda tx: tx)
+    body["items"] = tx_query.to_dicts(body["items"])  # energy so far in one query per page
+    return body
 
 
 @bp.get("/transactions/<int:transaction_id>")

@@ -73,7 +73,7 @@ def transactions():
                                        ).scalars())
     return render_template("console/transactions.html", rows=rows, args=args, errors=errors,
                            total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-                           identities=_identities(rows),
+                           identities=_identities(rows), so_far=tx_query.energy_so_far(rows),
                            query={k: v for k, v in args.items() if v}), (400 if errors else 200)
 
 
@@ -117,6 +117,7 @@ def transaction(transaction_id: int):
     values = tx_query.meter_values(tx.id)
     return render_template(
         "console/transaction.html", tx=tx, charger=charger, values=values,
+        so_far=tx_query.energy_so_far([tx]).get(tx.id),
         power_chart=chart.line_chart(data["power"], title="Power over the session", unit="W",
                                      css_class="power"),
         energy_chart=chart.line_chart(data["energy"], title="Energy delivered over the session",
