@@ -129,11 +129,15 @@ def states(chargers: list[Charger]) -> list[ChargerState]:
     return [_state(c, active, latest) for c in chargers]
 
 
-CHARGER_STATES = ("online", "offline", "charging", "faulted")
+CHARGER_STATES = ("online", "offline", "charging", "faulted", "decommissioned")
+IN_SERVICE = Charger.decommissioned_at.is_(None)
 
 
 def _charger_filter(stmt, q: str | None, state: str | None):
     connected = Charger.session_owner.is_not(None)
+    # Decommissioned chargers are listed only when asked for.
+    stmt = stmt.where(Charger.decommissioned_at.is_not(None) if state == "decommissioned"
+                      else IN_SERVICE)
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(or_(Charger.identity.like(f"%{escaped}%", escape="\\"),
@@ -174,7 +178,7 @@ def counts() -> dict[str, int]:
     """Connected, charging, faulted (both among the connected) and offline chargers, in SQL."""
     connected = Charger.session_owner.is_not(None)
     total, online = db.session.execute(select(
-        func.count(Charger.id), func.count(Charger.session_owner))).one()
+        func.count(Charger.id), func.count(Charger.session_owner)).where(IN_SERVICE)).one()
 
     def chargers_with(*conditions) -> int:
         return db.session.execute(

@@ -139,6 +139,7 @@ def to_dict(tx: Transaction, so_far: dict[int, float] | None = None) -> dict[str
         "unmatched_stop": tx.unmatched_stop,
         "reported_transaction_id": tx.reported_transaction_id,
         "reservation_id": tx.reservation_id,
+        "closed_by": tx.closed_by,
     }
 
 
