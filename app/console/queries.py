@@ -69,7 +69,6 @@ class ChargerState:
 
 
 CHUNK = tx_query.CHUNK
-latest_values = tx_query.latest_readings
 
 
 def _active_transactions(charger_ids: list[int] | None = None
@@ -125,7 +124,7 @@ def states(chargers: list[Charger]) -> list[ChargerState]:
     ids = [c.id for c in chargers]
     for i in range(0, len(ids), CHUNK):
         active.update(_active_transactions(ids[i:i + CHUNK]))
-    latest = latest_values([tx.id for tx in active.values()])
+    latest = tx_query.latest_readings([tx.id for tx in active.values()])
     return [_state(c, active, latest) for c in chargers]
 
 
