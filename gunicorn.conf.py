@@ -16,6 +16,21 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 control_socket_disable = True
 
 
+def on_starting(server):
+    """Before any worker: a wrong setting or an unreachable database is one line and exit 4."""
+    from app.startup import check_or_exit
+
+    check_or_exit()
+
+
+def post_worker_init(worker):
+    """Before serving: clear the connection marks and commands a killed process left behind."""
+    import wsgi
+    from app import runtime
+
+    runtime.startup(wsgi.app)
+
+
 def worker_exit(server, worker):
     """Flush the group writer (message log, last-seen times) before the worker goes."""
     try:

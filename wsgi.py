@@ -1,4 +1,8 @@
 """WSGI entry point: ``gunicorn -c gunicorn.conf.py wsgi:app`` and ``flask --app wsgi ...``."""
 from app import create_app
+from app.startup import StartupError, fail
 
-app = create_app()
+try:
+    app = create_app()
+except StartupError as exc:
+    fail(exc)  # one line instead of a traceback, and a non-zero exit

@@ -15,8 +15,16 @@ from .extensions import db, migrate, sock
 
 
 def create_app(overrides: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_path=load_config()["INSTANCE_DIR"])
-    app.config.update(load_config())
+    """The app; raises ``startup.StartupError`` when the settings or the database are unusable."""
+    from .config import ConfigError
+    from .startup import StartupError, check_database
+
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    app = Flask(__name__, instance_path=config["INSTANCE_DIR"])
+    app.config.update(config)
     if overrides:
         app.config.update(overrides)
     os.makedirs(app.instance_path, exist_ok=True)
@@ -33,6 +41,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         from .storage.sqlite import configure_sqlite
 
         configure_sqlite(app, db.engine)
+        check_database(db.engine)  # every command and the server need it: fail in one line
 
     from . import api, cli, console, files_http, health, worker_cli
     from .transport import websocket

@@ -9,6 +9,11 @@ import os
 from pathlib import Path
 
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+DATABASE_BACKENDS = ("sqlite", "postgresql")
+
+
+class ConfigError(ValueError):
+    """A setting that cannot be used; the message names the variable and says what it needs."""
 
 
 def _int(name: str, default: int) -> int:
@@ -18,7 +23,7 @@ def _int(name: str, default: int) -> int:
     try:
         return int(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
 def _float(name: str, default: float) -> float:
@@ -28,13 +33,13 @@ def _float(name: str, default: float) -> float:
     try:
         return float(raw)
     except ValueError as exc:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from exc
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
 
 
 def _choice(name: str, default: str, choices: tuple[str, ...]) -> str:
     value = os.environ.get(name) or default
     if value not in choices:
-        raise ValueError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
     return value
 
 
@@ -45,15 +50,35 @@ def _bool(name: str, default: bool) -> bool:
     return raw.strip().lower() in ("1", "true", "yes", "on")
 
 
+def _database_url(default: str) -> str:
+    """DATABASE_URL, checked to be a URL of a database we run on (the password never shown)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    raw = os.environ.get("DATABASE_URL") or default
+    example = "sqlite:////path/to/file.db or postgresql+psycopg://user:password@host/db"
+    try:
+        url = make_url(raw)
+    except (ArgumentError, ValueError):
+        raise ConfigError(f"DATABASE_URL is not a database URL; expected {example}") from None
+    if url.get_backend_name() not in DATABASE_BACKENDS:
+        raise ConfigError(f"DATABASE_URL names the database {url.get_backend_name()!r}; "
+                          f"Constellation runs on SQLite or PostgreSQL: {example}")
+    try:
+        url.get_dialect().import_dbapi()
+    except ImportError as exc:
+        raise ConfigError(f"DATABASE_URL needs the driver {url.drivername!r}, which is not "
+                          f"installed ({exc}); for PostgreSQL use postgresql+psycopg://") from None
+    return raw
+
+
 def load_config() -> dict:
     """Read the environment into a Flask config mapping."""
     instance = Path(os.environ.get("CONSTELLATION_INSTANCE_DIR", INSTANCE_DIR))
     return {
         "INSTANCE_DIR": str(instance),
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{instance / 'constellation.db'}"
-        ),
+        "SQLALCHEMY_DATABASE_URI": _database_url(f"sqlite:///{instance / 'constellation.db'}"),
         # PRAGMA synchronous for SQLite: FULL fsyncs the WAL at each (group) commit, so a reply
         # is never sent for data a power cut could take away. NORMAL trades that for speed.
         "SQLITE_SYNCHRONOUS": _choice("SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "OFF")),

@@ -1,6 +1,7 @@
 """Per-process runtime objects: the group writer of this process and its start-up housekeeping.
 
-Created on first use, after gunicorn has forked the worker, never at import.
+Created after gunicorn has forked the worker (``startup``, from gunicorn's ``post_worker_init``)
+or on first use, never at import.
 """
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ import threading
 import time
 
 from flask import Flask
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from .extensions import db
-from .models import Charger
+from .models import Charger, Command
 from .storage.writer import GroupWriter
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,12 @@ def writer(app: Flask) -> GroupWriter:
             threading.Thread(target=_maintenance, args=(app, instance), daemon=True,
                              name="maintenance").start()
     return app.extensions["constellation.writer"][1]
+
+
+def startup(app: Flask) -> None:
+    """Start this serving process's writer, and with it clear what a dead process of this host
+    left behind (connection marks, commands in flight), before the first request is served."""
+    writer(app)
 
 
 def shutdown(app: Flask) -> None:
@@ -68,23 +75,41 @@ def _maintenance(app: Flask, instance: GroupWriter) -> None:
         time.sleep(MAINTENANCE_INTERVAL)
 
 
+INTERRUPTED = "Interrupted"
+
+
 def _clear_stale_sessions(engine) -> None:
-    """Chargers still marked connected to a process of this host that no longer runs."""
+    """Chargers still marked connected to a process of this host that no longer runs: clear
+    the marks, and close the commands that process was waiting on (they can never be answered:
+    the socket died with it)."""
+    from .models import utcnow
     from .transport.registry import node_id
 
     host = node_id().rsplit(":", 1)[0]
     chargers = Charger.__table__
+    commands = Command.__table__
+    now = utcnow()
     with engine.begin() as conn:
         owners = conn.execute(
             chargers.select().with_only_columns(chargers.c.session_owner)
             .where(chargers.c.session_owner.like(f"{host}:%")).distinct()
         ).scalars().all()
         for owner in owners:
-            pid = int(owner.split(":")[1]) if owner.count(":") >= 2 else -1
-            if pid == os.getpid() or not _alive(pid):
-                conn.execute(update(chargers).where(chargers.c.session_owner == owner)
-                             .values(session_owner=None))
-                log.info("cleared stale connection marks of %s", owner)
+            # "host:pid:serial"; the host part is ours (the LIKE above), the pid follows it.
+            rest = owner[len(host) + 1:].split(":")
+            pid = int(rest[0]) if rest[0].isdigit() else -1
+            if pid != os.getpid() and _alive(pid):
+                continue
+            owned = select(chargers.c.id).where(chargers.c.session_owner == owner)
+            closed = conn.execute(update(commands).where(
+                commands.c.charger_id.in_(owned), commands.c.status == "pending"
+            ).values(status="error", error_code=INTERRUPTED,
+                     error_description="the server restarted before the charger answered",
+                     completed_at=now)).rowcount
+            conn.execute(update(chargers).where(chargers.c.session_owner == owner)
+                         .values(session_owner=None, disconnected_at=now))
+            log.info("cleared stale connection marks of %s (%d command(s) interrupted)",
+                     owner, closed)
 
 
 def _alive(pid: int) -> bool:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from urllib.parse import urlsplit
 
 import click
 from flask import Blueprint, current_app
@@ -12,12 +13,21 @@ bp = Blueprint("worker_cli", __name__, cli_group=None)
 
 
 def _redis():
+    """A Redis client that answered a PING: a wrong or unreachable REDIS_URL is one line."""
     from redis import Redis
+    from redis.exceptions import RedisError
 
     url = current_app.config["REDIS_URL"]
     if not url:
         raise click.ClickException("REDIS_URL is not set: workers need Redis")
-    return Redis.from_url(url)
+    try:
+        client = Redis.from_url(url, socket_connect_timeout=5)
+        client.ping()
+    except (RedisError, ValueError, OSError) as exc:
+        parts = urlsplit(url)  # never print a password
+        where = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+        raise click.ClickException(f"cannot reach Redis at {where} (REDIS_URL): {exc}") from None
+    return client
 
 
 @bp.cli.command("worker")

@@ -226,3 +226,30 @@ def test_a_payload_that_cannot_be_sent_is_a_422_and_the_charger_stays_usable(api
     assert "surrogate" in response.json()["message"]
     after = api.post(f"/chargers/{identity}/commands", json={"action": "ClearCache"})
     assert after.status_code == 200 and after.json()["status"] == "completed"
+
+
+def test_heartbeat_interval_from_boot_and_get_configuration(server, api, identity):
+    from urllib.parse import quote
+
+    from tests.api.helpers import poll
+
+    path = f"/chargers/{quote(identity, safe='')}"
+    api.post("/chargers", json={"identity": identity, "registration_status": "pending"})
+    with SimCharger(server.ws_url, identity) as cp:
+        # A Pending boot's interval is a retry delay, not the heartbeat interval.
+        assert cp.boot().status == "Pending"
+        assert api.get(path).json()["heartbeat_interval"] is None
+        api.patch(path, json={"registration_status": "accepted"})
+        reply = cp.boot()
+        assert reply.status == "Accepted"
+        assert api.get(path).json()["heartbeat_interval"] == reply.interval
+        # What the charger reports wins; a value no column can hold is ignored.
+        cp.replies["GetConfiguration"] = {"configurationKey": [
+            {"key": "HeartbeatInterval", "readonly": False, "value": "45"}]}
+        assert send(api, identity, "GetConfiguration").json()["status"] == "completed"
+        assert api.get(path).json()["heartbeat_interval"] == 45
+        cp.replies["GetConfiguration"] = {"configurationKey": [
+            {"key": "HeartbeatInterval", "readonly": False, "value": "1" + "0" * 20}]}
+        assert send(api, identity, "GetConfiguration").json()["status"] == "completed"
+        body = poll(lambda: api.get(path).json(), lambda b: b["heartbeat_interval"] == 45)
+        assert body["heartbeat_interval"] == 45

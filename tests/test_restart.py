@@ -47,3 +47,40 @@ def test_message_log_prune_applies_the_retention(server):
         # ...a retention of zero days removes them.
         server.flask("messages", "prune", "--days", "0")
         assert logged() == 0
+
+
+def test_a_restart_clears_dead_connections_and_commands_without_a_charger(
+        live_server_factory, tmp_path):
+    import os
+    import time
+
+    from tests.conftest import Api
+
+    first = live_server_factory(instance_dir=str(tmp_path))
+    api = Api(first.url, first.create_user("restarter"))
+    cp = SimCharger(first.ws_url, "in-flight").connect()
+    try:
+        cp.boot()
+        cp.replies["GetConfiguration"] = "hang"  # it never answers
+        sent = api.post("/chargers/in-flight/commands",
+                        json={"action": "GetConfiguration", "wait": False, "timeout": 300})
+        assert sent.status_code == 202 and sent.json()["status"] == "pending", sent.text
+        deadline = time.monotonic() + 10
+        while not any(action == "GetConfiguration" for action, _ in cp.received):
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        (owner,), = query(first, "SELECT session_owner FROM chargers WHERE identity = 'in-flight'")
+        # A power cut takes the worker and the master at once: stop the master first so that
+        # it cannot start a new worker, then kill both.
+        os.kill(first.proc.pid, signal.SIGSTOP)
+        os.kill(int(owner.split(":")[-2]), signal.SIGKILL)
+        first.stop(signal.SIGKILL)
+    finally:
+        cp.close()
+    second = live_server_factory(instance_dir=str(tmp_path))
+    api = Api(second.url, api.session.headers["Authorization"].split()[-1])
+    # No charger has connected to the new process: its start-up did the clearing.
+    assert api.get("/chargers/in-flight").json()["connected"] is False
+    command = api.get(f"/commands/{sent.json()['id']}").json()
+    assert command["status"] == "error"
+    assert command["error"]["code"] == "Interrupted"

@@ -1,15 +1,16 @@
 """``/api/v1/chargers``: list, detail, registration and settings of chargers."""
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..models import Charger
 from ..services import chargers as charger_service
+from ..services import operator_actions
 from . import bp
 from .args import bool_arg, charger_or_404
-from .auth import can_write
+from .auth import can_write, require_role
 from .errors import ApiError
 from .util import json_body, paginate
 
@@ -22,6 +23,11 @@ def _like_escape(text: str) -> str:
 @bp.get("/chargers")
 def list_chargers():
     stmt = select(Charger).options(selectinload(Charger.connectors)).order_by(Charger.identity)
+    # Decommissioned chargers are out of the list unless asked for (?decommissioned=true).
+    if bool_arg("decommissioned"):
+        stmt = stmt.where(Charger.decommissioned_at.is_not(None))
+    else:
+        stmt = stmt.where(Charger.decommissioned_at.is_(None))
     connected = bool_arg("connected")
     if connected is True:
         stmt = stmt.where(Charger.session_owner.is_not(None))
@@ -59,4 +65,32 @@ def update_charger(identity: str):
         charger = charger_service.update(identity, body)
     except charger_service.ChargerError as exc:
         raise ApiError(exc.status, exc.message) from None
+    return charger_service.to_dict(charger)
+
+
+def _action_error(exc: operator_actions.ActionError) -> ApiError:
+    return ApiError(exc.status, exc.message)
+
+
+@bp.delete("/chargers/<path:identity>")
+@require_role("admin")
+def delete_charger(identity: str):
+    """Decommission (the default: history kept) or, with ``?purge=true``, delete for good."""
+    try:
+        if bool_arg("purge"):
+            operator_actions.delete_charger(identity, actor=g.api_user.name, source="api")
+            return "", 204
+        charger = operator_actions.decommission(identity, actor=g.api_user.name, source="api")
+    except operator_actions.ActionError as exc:
+        raise _action_error(exc) from None
+    return charger_service.to_dict(charger)
+
+
+@bp.post("/chargers/<path:identity>/recommission")
+@require_role("admin")
+def recommission_charger(identity: str):
+    try:
+        charger = operator_actions.recommission(identity, actor=g.api_user.name, source="api")
+    except operator_actions.ActionError as exc:
+        raise _action_error(exc) from None
     return charger_service.to_dict(charger)

@@ -3,9 +3,11 @@ rendered as a self-contained HTML page: no CDN, nodes may be offline). Both are 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 from flask import render_template, request
+from markupsafe import Markup, escape
 
 from ..version import current_version
 from . import bp, spec
@@ -22,6 +24,20 @@ def _document() -> dict[str, Any]:
 @bp.get("/openapi.json")
 def openapi_json():
     return _document()
+
+
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def code_spans(text: str | None) -> Markup:
+    """Markdown's inline code (`x`) as <code>x</code>; everything else escaped first, so a
+    description can never inject markup."""
+    return Markup(_CODE_SPAN.sub(r"<code>\1</code>", str(escape(text or ""))))
+
+
+@bp.app_template_filter("code_spans")
+def _code_spans_filter(text: str | None) -> Markup:
+    return code_spans(text)
 
 
 def type_label(schema: dict[str, Any]) -> str:

@@ -93,11 +93,15 @@ SCHEMAS: dict[str, dict] = {
         "meter_type": t("string", null=True),
         "meter_serial_number": t("string", null=True),
         "local_list_version": t("integer", null=True),
+        "heartbeat_interval": t("integer", "seconds: what the Accepted boot reply told the "
+                                "charger, or what it last reported (GetConfiguration) or "
+                                "accepted (ChangeConfiguration)", null=True),
         "last_boot_at": time_(),
         "connected_at": time_(),
         "disconnected_at": time_(),
         "lenient": t("boolean", "schema violations are recorded, the message still processed"),
         "created_at": time_(),
+        "decommissioned_at": time_("set while the charger is decommissioned (DELETE)"),
         "connectors": array(ref("Connector"), "ordered by connector_id"),
     }),
     "ChargerCreate": obj({
@@ -122,6 +126,9 @@ SCHEMAS: dict[str, dict] = {
         "meter_start": t("integer", "Wh", null=True),
         "meter_stop": t("integer", "Wh", null=True),
         "energy_wh": t("number", "meter_stop - meter_start", null=True),
+        "energy_so_far_wh": t("number", "a running transaction's energy so far: its newest "
+                              "Energy.Active.Import.Register reading - meter_start (null when "
+                              "stopped or before the first reading)", null=True),
         "started_at": time_(),
         "stopped_at": time_(),
         "stop_reason": t("string", null=True),
@@ -129,6 +136,25 @@ SCHEMAS: dict[str, dict] = {
         "unmatched_stop": t("boolean", "a StopTransaction for a transaction never started here"),
         "reported_transaction_id": t("integer", "the id an unmatched stop used", null=True),
         "reservation_id": t("integer", null=True),
+        "closed_by": t("string", "the user who closed it by hand (POST .../close), until the "
+                       "charger's own StopTransaction replaces that", null=True),
+    }),
+    "TransactionClose": obj({
+        "meter_stop": t("integer", "Wh; default: the newest Energy.Active.Import.Register "
+                        "reading (none: the energy stays unknown)", minimum=0),
+        "reason": t("string", "the stop reason", default="ClosedByOperator", minLength=1,
+                    maxLength=32),
+    }, additional=False),
+    "AuditEvent": obj({
+        "id": t("integer"),
+        "created_at": time_(null=False),
+        "actor": t("string", "user name", null=True),
+        "source": t("string", "api or console"),
+        "action": t("string", enum=["charger.decommissioned", "charger.recommissioned",
+                                    "charger.deleted", "transaction.closed"]),
+        "charger": t("string", "charger identity", null=True),
+        "target": t("string", "e.g. the transaction id", null=True),
+        "details": t("object"),
     }),
     "MeterValue": obj({
         "timestamp": time_(),
@@ -300,7 +326,7 @@ SCHEMAS: dict[str, dict] = {
 }
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
-              "Message", "DataTransfer", "Command"):
+              "Message", "DataTransfer", "Command", "AuditEvent"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -373,7 +399,9 @@ PATHS: dict[str, dict] = {
             query("connected", "only connected (true) or disconnected (false) chargers",
                   t("boolean")),
             query("q", "substring of the identity"),
-        ], "Ordered by identity."),
+            query("decommissioned", "list the decommissioned chargers instead (true)",
+                  t("boolean")),
+        ], "Ordered by identity; decommissioned chargers are left out."),
         "post": op("Register a charger", {**ok("Charger", "registered", "201"),
                                           "409": error("a charger with this identity exists")},
                    tag="chargers", request=body("ChargerCreate"), write=True),
@@ -385,6 +413,23 @@ PATHS: dict[str, dict] = {
                     tag="chargers", parameters=[IDENTITY], request=body("ChargerUpdate"),
                     write=True, description="All or nothing: nothing changes if a field is "
                                             "invalid."),
+        "delete": op("Decommission a charger, or delete it for good", {
+            **ok("Charger", "decommissioned"), "204": {"description": "deleted (purge)"},
+            **NOT_FOUND, "403": error("this needs the role admin"),
+            "409": error("purge: it has transactions (kept for billing) or is connected")},
+            tag="chargers", parameters=[IDENTITY, query(
+                "purge", "delete it and what is stored about it, only if it has no "
+                "transactions and is not connected", t("boolean"))],
+            description="By default the charger is decommissioned: its session is closed, "
+                        "its handshake refused (it is disabled), it is left out of lists, and "
+                        "its history (transactions, energy) is kept. Recorded in `/audit`."),
+    },
+    "/chargers/{identity}/recommission": {
+        "post": op("Put a decommissioned charger back in service", {
+            **ok("Charger"), **NOT_FOUND, "403": error("this needs the role admin"),
+            "409": error("it is not decommissioned")},
+            tag="chargers", parameters=[IDENTITY],
+            description="Enabled and listed again; it may connect. Recorded in `/audit`."),
     },
     "/chargers/{identity}/commands": {
         "post": op("Send a command to a charger", {
@@ -440,6 +485,26 @@ PATHS: dict[str, dict] = {
                                                                **NOT_FOUND},
                   tag="transactions",
                   parameters=[param("transaction_id", "path", t("integer"), "transaction id")]),
+    },
+    "/transactions/{transaction_id}/close": {
+        "post": op("Close a transaction whose StopTransaction will never come", {
+            **ok("Transaction"), **NOT_FOUND, "409": error("it is not running")},
+            tag="transactions",
+            parameters=[param("transaction_id", "path", t("integer"), "transaction id")],
+            request={"required": False, "content": {JSON: {"schema": ref("TransactionClose")}}},
+            write=True,
+            description="Stopped now with the reason given (`ClosedByOperator` by default) and "
+                        "the energy from `meter_stop` or the newest register reading. Should "
+                        "the charger's StopTransaction come after all, its numbers replace "
+                        "these. Recorded in `/audit`."),
+    },
+    "/audit": {
+        "get": list_op("Operator actions other than commands, newest first", "AuditEvent",
+                       "audit", [query("charger", "only this charger (its identity)"),
+                                 query("action", "only this action"),
+                                 query("actor", "only this user")],
+                       "Decommissioned, recommissioned and deleted chargers, transactions "
+                       "closed by hand. Commands are recorded in `/commands`."),
     },
     "/tokens": {
         "get": list_op("List tokens (id tags)", "Token", "tokens", [
@@ -533,7 +598,7 @@ def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
         "servers": [{"url": server_url}],
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("chargers", "commands", "transactions", "tokens",
-                                             "firmware", "diagnostics", "records",
+                                             "firmware", "diagnostics", "records", "audit",
                                              "documentation")],
         "paths": PATHS,
         "components": {

@@ -1,11 +1,13 @@
 """``/api/v1/transactions``: charging sessions, filterable, with their meter values."""
 from __future__ import annotations
 
-from flask import request
+from flask import g, request
 
+from ..services import audit, operator_actions
 from ..services import transactions_query as tx_query
 from . import bp
 from .args import charger_id_arg, check_id
+from .auth import can_write
 from .errors import ApiError
 from .util import paginate, parse_time_arg
 
@@ -18,7 +20,9 @@ def list_transactions():
                               id_tag=request.args.get("id_tag") or None)
     except tx_query.QueryError as exc:
         raise ApiError(400, str(exc)) from None
-    return paginate(stmt, tx_query.to_dict)
+    body = paginate(stmt, lambda tx: tx)
+    body["items"] = tx_query.to_dicts(body["items"])  # energy so far in one query per page
+    return body
 
 
 @bp.get("/transactions/<int:transaction_id>")
@@ -27,3 +31,32 @@ def get_transaction(transaction_id: int):
     if tx is None:
         raise ApiError(404, f"no transaction {transaction_id}")
     return tx_query.to_detail(tx)
+
+
+@bp.post("/transactions/<int:transaction_id>/close")
+@can_write
+def close_transaction(transaction_id: int):
+    """Close a transaction whose StopTransaction will never come (body optional)."""
+    body = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(body, dict):
+        raise ApiError(400, "the request body must be a JSON object (or empty)")
+    unknown = sorted(set(body) - {"meter_stop", "reason"})
+    if unknown:
+        raise ApiError(400, f"unknown field(s): {', '.join(unknown)}; allowed: meter_stop, "
+                            "reason")
+    try:
+        tx = operator_actions.close_transaction(
+            check_id(transaction_id, "transaction"), meter_stop=body.get("meter_stop"),
+            reason=body.get("reason"), actor=g.api_user.name, source="api")
+    except operator_actions.ActionError as exc:
+        raise ApiError(exc.status, exc.message) from None
+    return tx_query.to_dict(tx)
+
+
+@bp.get("/audit")
+def list_audit_events():
+    """Operator actions other than commands (decommissioning, closing transactions)."""
+    stmt = audit.events(charger=request.args.get("charger") or None,
+                        action=request.args.get("action") or None,
+                        actor=request.args.get("actor") or None)
+    return paginate(stmt, audit.to_dict)

@@ -11,14 +11,14 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
-from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus
+from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus, Transaction
 from ..services import chargers as charger_service
 from ..services import commands as command_service
-from ..services import files, records
-from . import bp, can_write, queries, schema_forms
+from ..services import files, operator_actions, records
+from . import admin_only, bp, can_write, queries, schema_forms
 
 
 def get_charger(identity: str) -> Charger:
@@ -94,6 +94,8 @@ def _files_by_request(charger_id: int) -> dict[int, list[DiagnosticsFile]]:
 def charger(identity: str):
     data = _page_data(get_charger(identity))
     data["fields"] = {a: schema_forms.fields(data["version"], a) for a in data["actions"]}
+    data["transaction_count"] = db.session.execute(select(func.count(Transaction.id)).where(
+        Transaction.charger_id == data["charger"].id)).scalar_one()
     return render_template("console/charger.html", **data)
 
 
@@ -263,3 +265,41 @@ def charger_register():
         return redirect(url_for("console.dashboard") + "#register")
     flash(f"Charger {identity} registered; it can connect now.")
     return redirect(url_for("console.charger", identity=identity))
+
+
+# Taking a charger out of service (admin only; recorded in the audit trail) --------------------
+
+@bp.post("/chargers/<path:identity>/decommission")
+@admin_only
+def charger_decommission(identity: str):
+    get_charger(identity)
+    operator_actions.decommission(identity, actor=current_user.name, source="console")
+    flash(f"{identity} is decommissioned: disconnected, refused when it connects and left out "
+          "of lists. Its history is kept; recommission it to use it again.")
+    return redirect(url_for("console.charger", identity=identity))
+
+
+@bp.post("/chargers/<path:identity>/recommission")
+@admin_only
+def charger_recommission(identity: str):
+    get_charger(identity)
+    try:
+        operator_actions.recommission(identity, actor=current_user.name, source="console")
+    except operator_actions.ActionError as exc:
+        flash(f"Not recommissioned: {exc.message}.", "error")
+    else:
+        flash(f"{identity} is back in service; it can connect again.")
+    return redirect(url_for("console.charger", identity=identity))
+
+
+@bp.post("/chargers/<path:identity>/delete")
+@admin_only
+def charger_delete(identity: str):
+    get_charger(identity)
+    try:
+        operator_actions.delete_charger(identity, actor=current_user.name, source="console")
+    except operator_actions.ActionError as exc:
+        flash(f"Not deleted: {exc.message}.", "error")
+        return redirect(url_for("console.charger", identity=identity))
+    flash(f"{identity} is deleted.")
+    return redirect(url_for("console.dashboard"))

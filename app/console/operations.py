@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Charger, DiagnosticsFile, FirmwareFile
 from ..models.command import COMMAND_STATUSES
-from ..services import files, records
+from ..services import audit, files, records
 from ..services.commands import COMMANDS
 from . import bp, can_write, queries
 from .chargers import describe, send
@@ -26,7 +26,7 @@ def _identities() -> dict[int, str]:
 
 
 def _chargers(connected_only: bool = False) -> list[Charger]:
-    stmt = select(Charger).order_by(Charger.identity)
+    stmt = select(Charger).where(Charger.decommissioned_at.is_(None)).order_by(Charger.identity)
     if connected_only:
         stmt = stmt.where(Charger.session_owner.is_not(None))
     return list(db.session.execute(stmt).scalars())
@@ -218,4 +218,7 @@ def command_audit():
                            pages=max(1, -(-total // AUDIT_PER_PAGE)), args=args, query=query,
                            error=error, identities=_identities(),
                            statuses=COMMAND_STATUSES,
+                           audit_events=list(db.session.execute(
+                               audit.events(charger=args["charger"] or None,
+                                            actor=args["user"] or None).limit(50)).scalars()),
                            actions=sorted({a for v in COMMANDS.values() for a in v}))

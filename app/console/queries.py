@@ -22,9 +22,10 @@ from ..models import (
     Transaction,
 )
 from ..services import records
+from ..services import transactions_query as tx_query
 
-POWER = "Power.Active.Import"
-ENERGY = "Energy.Active.Import.Register"
+POWER = tx_query.POWER
+ENERGY = tx_query.ENERGY
 
 
 @dataclass
@@ -67,31 +68,7 @@ class ChargerState:
         return sum(values) if values else None
 
 
-CHUNK = 500  # ids per IN list: well under SQLite's bound-parameter limit
-
-
-def latest_values(transaction_ids: list[int]) -> dict[tuple[int, str], float]:
-    """The newest power and energy readings of each transaction, in one query per chunk.
-
-    Phase totals win over per-phase values at the same time (a window function, which SQLite
-    and PostgreSQL both have).
-    """
-    found: dict[tuple[int, str], float] = {}
-    for i in range(0, len(transaction_ids), CHUNK):
-        ids = transaction_ids[i:i + CHUNK]
-        rank = func.row_number().over(
-            partition_by=(MeterValue.transaction_id, MeterValue.measurand),
-            order_by=(MeterValue.timestamp.desc(), MeterValue.phase.is_not(None),
-                      MeterValue.id.desc())).label("rank")
-        inner = (select(MeterValue.transaction_id, MeterValue.measurand, MeterValue.value, rank)
-                 .where(MeterValue.transaction_id.in_(ids),
-                        MeterValue.measurand.in_((POWER, ENERGY)),
-                        MeterValue.value.is_not(None)).subquery())
-        for tx_id, measurand, value in db.session.execute(
-                select(inner.c.transaction_id, inner.c.measurand, inner.c.value)
-                .where(inner.c.rank == 1)):
-            found[(tx_id, measurand)] = value
-    return found
+CHUNK = tx_query.CHUNK
 
 
 def _active_transactions(charger_ids: list[int] | None = None
@@ -108,14 +85,14 @@ def _active_transactions(charger_ids: list[int] | None = None
 
 def _connector(connector_id: int, status: str | None, error_code: str | None,
                info: str | None, tx: Transaction | None,
-               latest: dict[tuple[int, str], float]) -> ConnectorState:
+               latest: dict[tuple[int, str], float], connected: bool) -> ConnectorState:
     item = ConnectorState(connector_id, status, error_code, info)
     if tx is not None:
         item.transaction = tx
-        item.power_w = latest.get((tx.id, POWER))
-        register = latest.get((tx.id, ENERGY))
-        if register is not None and tx.meter_start is not None:
-            item.energy_wh = max(0.0, register - tx.meter_start)
+        # Power is live only while the charger is connected: an offline charger's last
+        # reading says nothing about now (its transaction may never get its stop).
+        item.power_w = latest.get((tx.id, POWER)) if connected else None
+        item.energy_wh = tx_query.energy_so_far([tx], latest).get(tx.id)
     return item
 
 
@@ -125,7 +102,7 @@ def _state(charger: Charger, active: dict[tuple[int, int], Transaction],
     seen = set()
     for c in charger.connectors:
         item = _connector(c.connector_id, c.status, c.error_code, c.info,
-                          active.get((charger.id, c.connector_id)), latest)
+                          active.get((charger.id, c.connector_id)), latest, charger.connected)
         seen.add(c.connector_id)
         if c.connector_id == 0:
             state.station = item
@@ -134,7 +111,8 @@ def _state(charger: Charger, active: dict[tuple[int, int], Transaction],
     # A transaction on a connector that never sent a StatusNotification still shows.
     for (charger_id, connector_id), tx in active.items():
         if charger_id == charger.id and connector_id not in seen and connector_id:
-            state.connectors.append(_connector(connector_id, None, None, None, tx, latest))
+            state.connectors.append(_connector(connector_id, None, None, None, tx, latest,
+                                               charger.connected))
     return state
 
 
@@ -146,15 +124,19 @@ def states(chargers: list[Charger]) -> list[ChargerState]:
     ids = [c.id for c in chargers]
     for i in range(0, len(ids), CHUNK):
         active.update(_active_transactions(ids[i:i + CHUNK]))
-    latest = latest_values([tx.id for tx in active.values()])
+    latest = tx_query.latest_readings([tx.id for tx in active.values()])
     return [_state(c, active, latest) for c in chargers]
 
 
-CHARGER_STATES = ("online", "offline", "charging", "faulted")
+CHARGER_STATES = ("online", "offline", "charging", "faulted", "decommissioned")
+IN_SERVICE = Charger.decommissioned_at.is_(None)
 
 
 def _charger_filter(stmt, q: str | None, state: str | None):
     connected = Charger.session_owner.is_not(None)
+    # Decommissioned chargers are listed only when asked for.
+    stmt = stmt.where(Charger.decommissioned_at.is_not(None) if state == "decommissioned"
+                      else IN_SERVICE)
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(or_(Charger.identity.like(f"%{escaped}%", escape="\\"),
@@ -195,7 +177,7 @@ def counts() -> dict[str, int]:
     """Connected, charging, faulted (both among the connected) and offline chargers, in SQL."""
     connected = Charger.session_owner.is_not(None)
     total, online = db.session.execute(select(
-        func.count(Charger.id), func.count(Charger.session_owner))).one()
+        func.count(Charger.id), func.count(Charger.session_owner)).where(IN_SERVICE)).one()
 
     def chargers_with(*conditions) -> int:
         return db.session.execute(
@@ -214,7 +196,8 @@ def counts() -> dict[str, int]:
 
 
 def running_energy() -> float:
-    """What the running transactions delivered so far (their newest register minus start)."""
+    """What the running transactions delivered so far: the sum of ``tx_query.energy_so_far``
+    (newest register minus start, never negative), done in SQL so it costs one query."""
     newest = (select(MeterValue.value)
               .where(MeterValue.transaction_id == Transaction.id,
                      MeterValue.measurand == ENERGY, MeterValue.value.is_not(None))

@@ -7,14 +7,25 @@ import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
 from ..extensions import db
 from ..models import Charger, Transaction
+from ..services import operator_actions
 from ..services import transactions_query as tx_query
-from . import bp, chart, queries
+from . import bp, can_write, chart, queries
 
 PER_PAGE = 50
 
@@ -73,7 +84,7 @@ def transactions():
                                        ).scalars())
     return render_template("console/transactions.html", rows=rows, args=args, errors=errors,
                            total=total, page=page, pages=max(1, -(-total // PER_PAGE)),
-                           identities=_identities(rows),
+                           identities=_identities(rows), so_far=tx_query.energy_so_far(rows),
                            query={k: v for k, v in args.items() if v}), (400 if errors else 200)
 
 
@@ -117,8 +128,31 @@ def transaction(transaction_id: int):
     values = tx_query.meter_values(tx.id)
     return render_template(
         "console/transaction.html", tx=tx, charger=charger, values=values,
+        so_far=tx_query.energy_so_far([tx]).get(tx.id),
         power_chart=chart.line_chart(data["power"], title="Power over the session", unit="W",
                                      css_class="power"),
         energy_chart=chart.line_chart(data["energy"], title="Energy delivered over the session",
                                       unit="Wh", css_class="energy"),
         points=data)
+
+
+@bp.post("/transactions/<int:transaction_id>/close")
+@can_write
+def transaction_close(transaction_id: int):
+    """Close a transaction whose StopTransaction will never come (recorded in the audit)."""
+    raw = (request.form.get("meter_stop") or "").strip()
+    meter_stop: int | str | None = None
+    if raw:
+        meter_stop = int(raw) if raw.isdigit() else raw  # the service explains what is wrong
+    try:
+        tx = operator_actions.close_transaction(
+            transaction_id, meter_stop=meter_stop,
+            reason=(request.form.get("reason") or "").strip() or None,
+            actor=current_user.name, source="console")
+    except operator_actions.ActionError as exc:
+        if exc.status == 404:
+            abort(404, description=exc.message[:1].upper() + exc.message[1:] + ".")
+        flash(f"Transaction not closed: {exc.message}.", "error")
+    else:
+        flash(f"Transaction #{tx.id} closed ({tx.stop_reason}).")
+    return redirect(url_for("console.transaction", transaction_id=transaction_id))

@@ -3,6 +3,7 @@
 Hot-path writes (message log, meter values, status history) go through SQLAlchemy Core on these
 same tables (``Model.__table__``) inside the group-commit writer; everything else uses the ORM.
 """
+from .audit import AuditEvent  # noqa: F401
 from .base import UTCDateTime, utcnow  # noqa: F401
 from .charger import Charger, ConfigurationKey, Connector, StatusNotification  # noqa: F401
 from .command import Command  # noqa: F401

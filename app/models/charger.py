@@ -40,6 +40,9 @@ class Charger(db.Model):
     disconnected_at = mapped_column(UTCDateTime)
     session_owner: Mapped[str | None] = mapped_column(String(128))
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    # Taken out of service by an operator: hidden from lists, refused at the handshake (it is
+    # also disabled), its history kept; recommissioning clears it.
+    decommissioned_at = mapped_column(UTCDateTime)
 
     connectors: Mapped[list[Connector]] = relationship(
         back_populates="charger", order_by="Connector.connector_id", cascade="all, delete-orphan"

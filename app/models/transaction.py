@@ -35,6 +35,9 @@ class Transaction(db.Model):
     unmatched_stop: Mapped[bool] = mapped_column(Boolean, default=False)
     reported_transaction_id: Mapped[int | None] = mapped_column(Integer)
     created_at = mapped_column(UTCDateTime, default=utcnow)
+    # Closed by an operator (a user name) because its StopTransaction never came; the charger's
+    # own StopTransaction, should it come after all, still replaces the operator's numbers.
+    closed_by: Mapped[str | None] = mapped_column(String(64))
 
     @property
     def state(self) -> str:

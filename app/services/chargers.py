@@ -69,6 +69,9 @@ def _apply(charger: Charger, fields: dict[str, Any]) -> None:
             if not isinstance(fields[name], bool):
                 raise ChargerError(f"{name} must be true or false")
             setattr(charger, name, fields[name])
+    if charger.enabled and charger.decommissioned_at is not None:
+        raise ChargerError(f"charger {charger.identity!r} is decommissioned: recommission it "
+                           "to enable it", 409)
     if "registration_status" in fields:
         value = fields["registration_status"]
         if value not in REGISTRATION_STATUSES:
@@ -80,8 +83,11 @@ def _apply(charger: Charger, fields: dict[str, Any]) -> None:
 def register(identity: Any, fields: dict[str, Any] | None = None) -> Charger:
     """Register a charger ahead of its first connection; ``fields`` as in ``EDITABLE``."""
     identity = check_identity(identity)
-    if db.session.execute(select(Charger.id).where(Charger.identity == identity)).first():
-        raise ChargerError(f"charger {identity!r} already exists", 409)
+    existing = db.session.execute(select(Charger.decommissioned_at).where(
+        Charger.identity == identity)).first()
+    if existing:
+        hint = " (decommissioned: recommission it)" if existing[0] is not None else ""
+        raise ChargerError(f"charger {identity!r} already exists{hint}", 409)
     charger = Charger(identity=identity, enabled=True, registration_status="accepted",
                       lenient=False, auto_enrolled=False, created_at=utcnow())
     _apply(charger, fields or {})
@@ -143,11 +149,13 @@ def to_dict(charger: Charger) -> dict[str, Any]:
         "meter_type": charger.meter_type,
         "meter_serial_number": charger.meter_serial_number,
         "local_list_version": charger.local_list_version,
+        "heartbeat_interval": charger.heartbeat_interval,
         "last_boot_at": isoformat(charger.last_boot_at),
         "connected_at": isoformat(charger.connected_at),
         "disconnected_at": isoformat(charger.disconnected_at),
         "lenient": charger.lenient,
         "created_at": isoformat(charger.created_at),
+        "decommissioned_at": isoformat(charger.decommissioned_at),
         "connectors": [connector_to_dict(c)
                        for c in sorted(charger.connectors, key=lambda c: c.connector_id)],
     }

@@ -31,7 +31,7 @@ from ..models import (
     Reservation,
     utcnow,
 )
-from . import files
+from . import files, stations
 from .time import iso, parse_timestamp
 
 
@@ -98,6 +98,10 @@ def _got_configuration(command: Command, charger: Charger) -> None:
     for item in command.response.get("configurationKey") or ():
         _set_key(charger.id, item["key"], value=item.get("value"),
                  readonly=item.get("readonly"), unknown=False)
+        if item["key"] == "HeartbeatInterval":
+            interval = stations.parse_heartbeat_interval(item.get("value"))
+            if interval is not None:
+                charger.heartbeat_interval = interval
     for key in command.response.get("unknownKey") or ():
         _set_key(charger.id, key, unknown=True)
 

@@ -53,6 +53,8 @@ _BOOT = update(chargers).where(chargers.c.id == bindparam("cid")).values(
     last_boot_at=bindparam("now"), last_heartbeat=bindparam("now"),
     **{column: bindparam(column) for column in BOOT_FIELDS})
 _REGISTRATION = select(chargers.c.registration_status).where(chargers.c.id == bindparam("cid"))
+_HEARTBEAT_INTERVAL = update(chargers).where(chargers.c.id == bindparam("cid")).values(
+    heartbeat_interval=bindparam("interval"))
 _CONNECTED = update(chargers).where(chargers.c.id == bindparam("cid")).values(
     session_owner=bindparam("owner"), connected_at=bindparam("now"),
     ocpp_version=bindparam("version"), last_heartbeat=bindparam("now"))
@@ -62,12 +64,33 @@ _DISCONNECTED = update(chargers).where(
 ).values(session_owner=None, disconnected_at=bindparam("now"))
 
 
-def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime) -> str:
-    """Store the boot data; return the registration status (Accepted, Pending, Rejected)."""
+def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime,
+                heartbeat_interval: int | None = None) -> str:
+    """Store the boot data; return the registration status (Accepted, Pending, Rejected).
+
+    ``heartbeat_interval`` is the interval the reply tells the charger: it is the charger's
+    heartbeat interval only when the boot is Accepted (otherwise it is a retry delay).
+    """
     values = {column: boot.get(key) for column, key in BOOT_FIELDS.items()}
     conn.execute(_BOOT, {"cid": charger_id, "now": now, **values})
-    status = conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one()
-    return REGISTRATION_REPLY.get(status, "Rejected")
+    status = REGISTRATION_REPLY.get(
+        conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one(), "Rejected")
+    if status == "Accepted" and heartbeat_interval is not None:
+        conn.execute(_HEARTBEAT_INTERVAL, {"cid": charger_id, "interval": heartbeat_interval})
+    return status
+
+
+# Stored in an INTEGER column: a charger reporting HeartbeatInterval=1e20 must not break it.
+MAX_HEARTBEAT_INTERVAL = 2**31 - 1
+
+
+def parse_heartbeat_interval(value: Any) -> int | None:
+    """A reported HeartbeatInterval as seconds, or None when it is not a usable number."""
+    try:
+        seconds = int(str(value).strip())
+    except ValueError:
+        return None
+    return seconds if 0 <= seconds <= MAX_HEARTBEAT_INTERVAL else None
 
 
 def record_connected(conn: Connection, charger_id: int, owner: str, version: str,

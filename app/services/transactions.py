@@ -83,7 +83,8 @@ def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: in
 
 # Built once: on the per-message path, building a statement costs more than running it.
 _SELECT_KNOWN = select(
-    transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at
+    transactions.c.id, transactions.c.meter_start, transactions.c.stopped_at,
+    transactions.c.closed_by,
 ).where(transactions.c.id == bindparam("tx_id"),
         transactions.c.charger_id == bindparam("charger_id"))
 
@@ -117,15 +118,16 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
         reply["idTagInfo"] = id_tag_info(conn, stop["id_tag"], now, unknown_tag_policy)
     known = _known_transaction(conn, charger_id, stop["transaction_id"])
     if known is not None:
-        if known.stopped_at is not None:
+        if known.stopped_at is not None and known.closed_by is None:
             return reply  # a retried stop: already counted
+        # Closed by an operator meanwhile: the charger's own numbers replace the estimate.
         energy = None
         if known.meter_start is not None:
             energy = float(stop["meter_stop"] - known.meter_start)
         conn.execute(update(transactions).where(transactions.c.id == known.id).values(
             meter_stop=stop["meter_stop"], stopped_at=stop["timestamp"],
             stop_reason=stop.get("reason") or "Local", stop_id_tag=stop.get("id_tag"),
-            energy_wh=energy,
+            energy_wh=energy, closed_by=None,
         ))
         tx_id = known.id
     else:

@@ -90,6 +90,10 @@ def test_responses_match_the_schemas(document, api, charger, identity):
     _validate(document, "TransactionDetail",
               api.get(f"/transactions/{started.transaction_id}").json())
     _validate(document, "TransactionPage", api.get("/transactions").json())
+    _validate(document, "Transaction",
+              api.post(f"/transactions/{started.transaction_id}/close").json())
+    _validate(document, "AuditEventPage", api.get("/audit").json())
+    _validate(document, "Charger", api.delete(f"/chargers/{identity}").json())
     _validate(document, "Token", api.post("/tokens", json={"id_tag": f"OA-{identity[:10]}",
                                                            "note": "x"}).json())
     _validate(document, "Error", api.get("/tokens/none-such").json())
@@ -109,3 +113,6 @@ def test_docs_page(server, document):
         assert path in html
     assert "<script" not in html and "https://" not in html  # works offline
     assert 'id="schema-Charger"' in html
+    # Markdown code spans are code, and what is inside them is escaped, not markup.
+    assert "<code>Authorization: Bearer &lt;token&gt;</code>" in html
+    assert "`" not in html

@@ -94,3 +94,27 @@ def test_invalid_filters(api, identity):
     assert api.get("/transactions", params={"since": "0001-01-01T00:00:00+05:00"}
                    ).status_code == 400
     assert api.get(f"/transactions/{quote('x y')}").status_code == 404
+
+
+def test_a_running_transaction_shows_its_energy_so_far(api, charger, identity):
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    tx_id = charger.call(call.StartTransaction(connector_id=1, id_tag="SO-FAR", meter_start=1000,
+                                               timestamp=_iso(t0))).transaction_id
+    assert api.get(f"/transactions/{tx_id}").json()["energy_so_far_wh"] is None
+    charger.call(call.MeterValues(connector_id=1, transaction_id=tx_id, meter_value=[
+        {"timestamp": _iso(t0 + timedelta(seconds=60)), "sampledValue": [
+            {"value": "2.5", "unit": "kWh", "measurand": "Energy.Active.Import.Register"}]},
+        {"timestamp": _iso(t0 + timedelta(seconds=30)), "sampledValue": [{"value": "1200"}]},
+    ]))
+    # The newest reading counts, not the last one sent; the group writer may still hold it.
+    from tests.api.helpers import poll
+
+    detail = poll(lambda: api.get(f"/transactions/{tx_id}").json(),
+                  lambda b: b["energy_so_far_wh"] is not None)
+    assert (detail["energy_so_far_wh"], detail["energy_wh"]) == (1500.0, None)
+    listed = api.get("/transactions", params={"charger": identity}).json()["items"]
+    assert [(t["id"], t["energy_so_far_wh"]) for t in listed] == [(tx_id, 1500.0)]
+    charger.call(call.StopTransaction(transaction_id=tx_id, meter_stop=4000,
+                                      timestamp=_iso(t0 + timedelta(seconds=90))))
+    detail = api.get(f"/transactions/{tx_id}").json()
+    assert (detail["energy_so_far_wh"], detail["energy_wh"]) == (None, 3000.0)

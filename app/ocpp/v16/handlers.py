@@ -19,7 +19,8 @@ Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
 
 
 def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
-    status = ctx.writer.run(stations.record_boot, ctx.charger_id, p, now)
+    status = ctx.writer.run(stations.record_boot, ctx.charger_id, p, now,
+                            ctx.heartbeat_interval)
     ctx.registration = status.lower()
     events.publish("boot", ctx.identity, status=status, vendor=p.get("chargePointVendor"),
                    model=p.get("chargePointModel"))
