@@ -12,10 +12,13 @@ from flask import Flask
 
 from .config import load_config
 from .extensions import db, migrate, sock
+from .params import Int64Converter
 
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=load_config()["INSTANCE_DIR"])
+    # Every <int:...> in a route is a row id: beyond int64 it matches no row (404), not a 500.
+    app.url_map.converters["int"] = Int64Converter
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)
@@ -34,7 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
 
         configure_sqlite(app, db.engine)
 
-    from . import api, cli, console, files_http, health, worker_cli
+    from . import api, cli, console, files_http, headers, health, worker_cli
     from .transport import websocket
 
     app.register_blueprint(health.bp)
@@ -44,4 +47,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.init_app(app)
     console.init_app(app)  # operator console: login, CSRF, pages under /console
     websocket.init_app(app)
+    headers.init_app(app)  # CSP, framing, nosniff, referrer on every response
     return app

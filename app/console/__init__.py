@@ -110,19 +110,7 @@ def _guard() -> Any:
     return None
 
 
-# Everything the console loads is its own: scripts and styles from /static, no inline script.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
-       "object-src 'none'")
-
-
-@bp.after_request
-def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+# Security headers (CSP: everything the console loads is its own) are set app-wide: headers.py.
 
 
 @bp.errorhandler(CSRFError)

@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus
+from ..params import int_arg
 from ..services import chargers as charger_service
 from ..services import commands as command_service
 from ..services import files, records
@@ -212,7 +213,7 @@ def messages(identity: str):
     direction = request.args.get("direction") or None
     action = request.args.get("action") or None
     text = request.args.get("q") or None
-    before = request.args.get("before", type=int)
+    before = int_arg(request.args, "before")
     rows = queries.messages(charger.id, direction=direction, action=action, text=text,
                             before_id=before, limit=100)
     return render_template("console/messages.html", charger=charger, rows=rows,

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Charger, DiagnosticsFile, FirmwareFile
 from ..models.command import COMMAND_STATUSES
+from ..params import page_arg
 from ..services import files, records
 from ..services.commands import COMMANDS
 from . import bp, can_write, queries
@@ -197,7 +198,7 @@ AUDIT_PER_PAGE = 100
 def command_audit():
     args = {k: (request.args.get(k) or "").strip()
             for k in ("user", "charger", "action", "status")}
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg(request.args)
     charger_id = None
     error = None
     if args["charger"]:

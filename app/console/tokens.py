@@ -12,6 +12,7 @@ from typing import Any
 from flask import Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from .. import csvexport
 from ..extensions import db
 from ..models import Charger, IdToken, utcnow
 from ..models.base import isoformat
@@ -139,7 +140,7 @@ def token_action():
 @bp.get("/tokens.csv")
 def tokens_csv():
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvexport.writer(out)
     writer.writerow(CSV_COLUMNS)
     for t in db.session.execute(select(IdToken).order_by(IdToken.id_tag)).scalars():
         writer.writerow([t.id_tag, t.status, isoformat(t.expiry_date) or "",
