@@ -35,6 +35,15 @@ class Int64Converter(IntegerConverter):
                          MAX_INT if max is None else max, signed)
 
 
+def int64(raw: str) -> int:
+    """``raw`` as a 64-bit integer, else ValueError: for werkzeug's ``args.get(name, type=...)``,
+    where a value that does not convert counts as absent."""
+    value = int(raw)
+    if not -MAX_INT - 1 <= value <= MAX_INT:
+        raise ValueError(f"{value} is beyond 64 bits")
+    return value
+
+
 def int_arg(args: Mapping[str, str], name: str, *, minimum: int = -MAX_INT - 1,
             maximum: int = MAX_INT) -> int | None:
     """``?name=`` as an integer within [minimum, maximum]; None when absent or empty."""

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus
-from ..params import int_arg
+from ..params import int64, int_arg
 from ..services import chargers as charger_service
 from ..services import commands as command_service
 from ..services import files, records
@@ -132,7 +132,7 @@ def command_form(identity: str, action: str):
         payload, errors = schema_forms.parse(version, action, request.form)
         options = {}
         if action == "UpdateFirmware" and request.form.get("firmware_file_id"):
-            options["firmware_file_id"] = request.form.get("firmware_file_id", type=int)
+            options["firmware_file_id"] = request.form.get("firmware_file_id", type=int64)
             values["firmware_file_id"] = request.form["firmware_file_id"]
         if not errors:
             command, refused = send(identity, action, payload, options=options)

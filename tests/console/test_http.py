@@ -11,7 +11,7 @@ import pytest
 import requests
 from ocpp.v16 import call
 
-from .test_access import _login
+from .test_access import _csrf, _login
 
 
 @pytest.fixture(scope="module")
@@ -85,3 +85,12 @@ def test_csv_exports_neutralise_formulas(server, operator, api, charger, identit
     tokens = operator.get(server.url + "/console/tokens.csv", timeout=30)
     row = next(r for r in csv.DictReader(io.StringIO(tokens.text)) if r["id_tag"] == "'" + tag)
     assert row["note"] == "'\tnote" and row["status"] == "Accepted"
+
+
+def test_form_ids_beyond_int64_are_refused_with_a_message(server, operator):
+    token = _csrf(operator.get(server.url + "/console/firmware", timeout=30).text)
+    response = operator.post(server.url + "/console/firmware/deploy",
+                             data={"csrf_token": token, "firmware_file_id": str(10**20),
+                                   "chargers": "nobody"}, timeout=30)
+    assert response.status_code == 200  # back on the firmware page
+    assert "Choose a firmware file to deploy." in response.text
