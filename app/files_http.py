@@ -43,7 +43,6 @@ def diagnostics_upload(token: str, filename: str | None = None):
         abort(410, description="this upload link was used already (it takes one upload)")
     if diag.token_expires_at is not None and diag.token_expires_at <= utcnow():
         abort(410, description="this upload link has expired")
-    db.session.commit()  # hold no transaction (with SQLite, a read snapshot) while reading
     try:
         upload = request.files.get("file")
         if upload is not None:

@@ -38,8 +38,10 @@ def _set_headers(response: Response) -> Response:
         return response
     headers = response.headers
     if "Content-Security-Policy" not in headers:
-        headers["Content-Security-Policy"] = (content_security_policy()
-                                              if response.mimetype == "text/html" else OTHER_CSP)
+        # A download is not a page of ours, whatever its type (a charger names its uploads).
+        page = response.mimetype == "text/html" and not headers.get(
+            "Content-Disposition", "").startswith("attachment")
+        headers["Content-Security-Policy"] = content_security_policy() if page else OTHER_CSP
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -94,3 +94,18 @@ def test_form_ids_beyond_int64_are_refused_with_a_message(server, operator):
                                    "chargers": "nobody"}, timeout=30)
     assert response.status_code == 200  # back on the firmware page
     assert "Choose a firmware file to deploy." in response.text
+
+
+def test_a_download_is_not_a_page_whatever_its_name(server, operator, api, charger, identity):
+    sent = api.post(f"/chargers/{quote(identity, safe='')}/commands",
+                    json={"action": "GetDiagnostics"})
+    location = sent.json()["request"]["location"]
+    put = requests.put(location + "/report.html", data=b"<script>alert(1)</script>",
+                       timeout=30)
+    assert put.status_code == 201, put.text
+    download = operator.get(f"{server.url}/console/diagnostics/files/{put.json()['id']}",
+                            timeout=30)
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert download.headers["X-Content-Type-Options"] == "nosniff"
