@@ -12,6 +12,7 @@ from flask import Flask
 
 from .config import load_config
 from .extensions import db, migrate, sock
+from .params import Int64Converter
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -24,6 +25,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"])
+    # Every <int:...> in a route is a row id: beyond int64 it matches no row (404), not a 500.
+    app.url_map.converters["int"] = Int64Converter
     app.config.update(config)
     if overrides:
         app.config.update(overrides)
@@ -43,7 +46,7 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_sqlite(app, db.engine)
         check_database(db.engine)  # every command and the server need it: fail in one line
 
-    from . import api, cli, console, files_http, health, worker_cli
+    from . import api, cli, console, files_http, headers, health, worker_cli
     from .transport import websocket
 
     app.register_blueprint(health.bp)
@@ -53,4 +56,5 @@ def create_app(overrides: dict | None = None) -> Flask:
     api.init_app(app)
     console.init_app(app)  # operator console: login, CSRF, pages under /console
     websocket.init_app(app)
+    headers.init_app(app)  # CSP, framing, nosniff, referrer on every response
     return app

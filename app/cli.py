@@ -1,5 +1,6 @@
-"""Flask CLI: ``flask --app wsgi users create NAME --password P --role admin`` and
-``flask --app wsgi users token NAME`` (prints a new API token as its last line)."""
+"""Flask CLI: ``flask --app wsgi users create NAME --password P --role admin``,
+``flask --app wsgi users password NAME`` and ``flask --app wsgi users token NAME`` (prints a new
+API token as its last line)."""
 from __future__ import annotations
 
 import click
@@ -30,6 +31,21 @@ def create(name: str, password: str, role: str) -> None:
     except user_service.UserError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {role} {name}")
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+def password(name: str, password: str) -> None:
+    """Set NAME's password; every console session of NAME ends."""
+    user = db.session.execute(select(User).where(User.name == name)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"no user {name!r}")
+    try:
+        user_service.set_password(user, password)
+    except user_service.UserError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"password of {name} changed; their console sessions have ended")
 
 
 @users.command("token")

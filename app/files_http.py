@@ -2,7 +2,7 @@
 
 ``GET /files/firmware/<token>/<filename>``: the firmware of an UpdateFirmware.
 ``POST`` or ``PUT /files/diagnostics/<token>[/<filename>]``: the upload of a GetDiagnostics
-(raw body, or a multipart form with a ``file`` field).
+(raw body, or a multipart form with a ``file`` field); the link takes one upload.
 """
 from __future__ import annotations
 
@@ -38,12 +38,18 @@ def diagnostics_upload(token: str, filename: str | None = None):
         DiagnosticsRequest.token == token)).scalar_one_or_none()
     if diag is None:
         abort(404)
-    if diag.token_expires_at is not None and diag.token_expires_at < utcnow():
+    # Refused before a byte is read: a spent or expired link must not cost disk space.
+    if files.upload_spent(diag):
+        abort(410, description="this upload link was used already (it takes one upload)")
+    if diag.token_expires_at is not None and diag.token_expires_at <= utcnow():
         abort(410, description="this upload link has expired")
-    upload = request.files.get("file")
-    if upload is not None:
-        stored = files.save_diagnostics(diag, upload.stream, filename or upload.filename)
-    else:
-        stored = files.save_diagnostics(diag, request.stream, filename)
+    try:
+        upload = request.files.get("file")
+        if upload is not None:
+            stored = files.save_diagnostics(diag, upload.stream, filename or upload.filename)
+        else:
+            stored = files.save_diagnostics(diag, request.stream, filename)
+    except files.UploadSpent as exc:
+        abort(410, description=str(exc))
     return {"id": stored.id, "filename": stored.filename, "size": stored.size,
             "sha256": stored.sha256}, 201

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from flask import request
 
+from .. import params
 from ..extensions import db
+from ..params import MAX_INT
 from ..services import chargers as charger_service
 from .errors import ApiError
 
@@ -20,25 +22,13 @@ def bool_arg(name: str) -> bool | None:
     raise ApiError(400, f"{name} must be true or false, got {raw!r}")
 
 
-# Databases store 64-bit integers; larger values would fail in the driver, not match.
-MAX_INT = 2**63 - 1
-
-
 def int_arg(name: str) -> int | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return None
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number, got {raw!r}") from None
-    if abs(value) > MAX_INT:
-        raise ApiError(400, f"{name} is out of range")
-    return value
+    """``?name=`` as a 64-bit integer (400 otherwise); None when absent or empty."""
+    return params.int_arg(request.args, name)
 
 
 def check_id(value: int, what: str) -> int:
-    """A 404 for ids in the URL no row can have (``<int:...>`` accepts any size)."""
+    """A 404 for ids no row can have (``<int:...>`` in a route already refuses them)."""
     if value > MAX_INT:
         raise ApiError(404, f"no {what} {value}")
     return value

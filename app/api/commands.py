@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ..models import Command
 from ..services import commands as command_service
 from . import bp
-from .args import row_or_404
+from .args import charger_id_arg, row_or_404
 from .auth import can_write
 from .errors import ApiError
 from .util import json_body, paginate
@@ -47,10 +47,9 @@ def get_command(command_id: int):
 @bp.get("/commands")
 def list_commands():
     stmt = select(Command).order_by(Command.id.desc())
-    identity = request.args.get("charger")
-    if identity:
-        charger = command_service.charger_by_identity(identity)
-        stmt = stmt.where(Command.charger_id == charger.id)
+    charger_id = charger_id_arg()
+    if charger_id is not None:
+        stmt = stmt.where(Command.charger_id == charger_id)
     for name in ("action", "status"):
         if request.args.get(name):
             stmt = stmt.where(getattr(Command, name) == request.args[name])

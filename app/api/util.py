@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
 from ..extensions import db
+from ..params import int_arg, page_arg
 from .errors import ApiError
 
 MAX_PER_PAGE = 500
-# Keeps the row offset within a 64-bit integer (a larger one is a driver error, a 500).
-MAX_PAGE = 10**9
 
 
 def json_body() -> dict[str, Any]:
@@ -25,28 +24,13 @@ def json_body() -> dict[str, Any]:
 
 def paginate(stmt: Select, serialise) -> dict[str, Any]:
     """Run ``stmt`` for ``?page`` and ``?per_page`` and wrap the page."""
-    page = _positive_int("page", 1)
-    if page > MAX_PAGE:
-        raise ApiError(400, f"page must be at most {MAX_PAGE}")
-    per_page = min(_positive_int("per_page", 50), MAX_PER_PAGE)
+    page = page_arg(request.args)
+    per_page = min(int_arg(request.args, "per_page", minimum=1) or 50, MAX_PER_PAGE)
     total = db.session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())
                                ).scalar_one()
     rows = db.session.execute(stmt.limit(per_page).offset((page - 1) * per_page)).scalars()
     return {"items": [serialise(r) for r in rows], "page": page, "per_page": per_page,
             "total": total}
-
-
-def _positive_int(name: str, default: int) -> int:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(400, f"{name} must be a whole number") from None
-    if value < 1:
-        raise ApiError(400, f"{name} must be at least 1")
-    return value
 
 
 def parse_time_arg(name: str) -> datetime | None:

@@ -37,6 +37,12 @@ class ConsoleUser(UserMixin):
         self.name = user.name
         self.role = user.role
         self.active = user.active
+        self.session_version = user.session_version or 0
+
+    def get_id(self) -> str:
+        # What the session cookie holds: a cookie made before the version changed (logout,
+        # password change) names a version the user no longer has, and no longer logs in.
+        return f"{self.id}.{self.session_version}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive users
@@ -56,12 +62,16 @@ def _load_user(user_id: str) -> ConsoleUser | None:
     from ..extensions import db
     from ..models import User
 
+    row_id, _, version = user_id.partition(".")
     try:
-        user = db.session.get(User, int(user_id))
-    except ValueError:
+        user = db.session.get(User, int(row_id))
+        version_number = int(version)
+    except (ValueError, OverflowError):
         return None
     if user is None or not user.active:
         return None  # a deactivated user is logged out at the next request
+    if version_number != (user.session_version or 0):
+        return None  # revoked: logged out since, or the password changed
     return ConsoleUser(user)
 
 
@@ -110,19 +120,7 @@ def _guard() -> Any:
     return None
 
 
-# Everything the console loads is its own: scripts and styles from /static, no inline script.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; "
-       "object-src 'none'")
-
-
-@bp.after_request
-def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Frame-Options", "DENY")
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    response.headers.setdefault("Referrer-Policy", "same-origin")
-    return response
+# Security headers (CSP: everything the console loads is its own) are set app-wide: headers.py.
 
 
 @bp.errorhandler(CSRFError)

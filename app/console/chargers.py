@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus, Transaction
+from ..params import int64, int_arg
 from ..services import chargers as charger_service
 from ..services import commands as command_service
 from ..services import files, operator_actions, records
@@ -133,7 +134,7 @@ def command_form(identity: str, action: str):
         payload, errors = schema_forms.parse(version, action, request.form)
         options = {}
         if action == "UpdateFirmware" and request.form.get("firmware_file_id"):
-            options["firmware_file_id"] = request.form.get("firmware_file_id", type=int)
+            options["firmware_file_id"] = request.form.get("firmware_file_id", type=int64)
             values["firmware_file_id"] = request.form["firmware_file_id"]
         if not errors:
             command, refused = send(identity, action, payload, options=options)
@@ -214,7 +215,7 @@ def messages(identity: str):
     direction = request.args.get("direction") or None
     action = request.args.get("action") or None
     text = request.args.get("q") or None
-    before = request.args.get("before", type=int)
+    before = int_arg(request.args, "before")
     rows = queries.messages(charger.id, direction=direction, action=action, text=text,
                             before_id=before, limit=100)
     return render_template("console/messages.html", charger=charger, rows=rows,

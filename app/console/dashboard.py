@@ -20,6 +20,7 @@ from .. import events
 from ..extensions import db
 from ..models import Charger
 from ..models.base import isoformat
+from ..params import int_arg, page_arg
 from . import bp, queries
 
 KEEPALIVE_SECONDS = 15.0
@@ -36,7 +37,7 @@ def _page_args() -> dict:
     state = request.args.get("state") or None
     return {"q": (request.args.get("q") or "").strip() or None,
             "state": state if state in queries.CHARGER_STATES else None,
-            "page": max(request.args.get("page", 1, type=int) or 1, 1)}
+            "page": page_arg(request.args)}
 
 
 @bp.get("/")
@@ -87,7 +88,7 @@ def event_stream():
         if charger is None:
             abort(404)
         charger_id = charger.id
-        last_log_id = request.args.get("after", type=int) or queries.last_message_id(charger_id)
+        last_log_id = int_arg(request.args, "after") or queries.last_message_id(charger_id)
     # Never hold a database transaction (and with SQLite, a read snapshot) while we wait.
     db.session.close()
 

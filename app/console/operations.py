@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Charger, DiagnosticsFile, FirmwareFile
 from ..models.command import COMMAND_STATUSES
+from ..params import int64, page_arg
 from ..services import audit, files, records
 from ..services.commands import COMMANDS
 from . import bp, can_write, queries
@@ -127,7 +128,7 @@ def firmware_upload():
 @bp.post("/firmware/deploy")
 @can_write
 def firmware_deploy():
-    file_id = request.form.get("firmware_file_id", type=int)
+    file_id = request.form.get("firmware_file_id", type=int64)
     targets = request.form.getlist("chargers")
     if file_id is None or db.session.get(FirmwareFile, file_id) is None:
         flash("Choose a firmware file to deploy.", "error")
@@ -197,7 +198,7 @@ AUDIT_PER_PAGE = 100
 def command_audit():
     args = {k: (request.args.get(k) or "").strip()
             for k in ("user", "charger", "action", "status")}
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg(request.args)
     charger_id = None
     error = None
     if args["charger"]:

@@ -10,14 +10,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Charger
-from . import CSP, public_bp
-
-
-@public_bp.after_request
-def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CSP)
-    response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    return response
+from . import public_bp
 
 # What a passer-by needs to know, in words; faults and vendor details stay private.
 AVAILABILITY = {

@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Response, flash, redirect, render_template, request, url_for
+from flask import Response, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
+from .. import csvexport, runtime
 from ..extensions import db
 from ..models import Charger, IdToken, utcnow
 from ..models.base import isoformat
-from ..models.token import TOKEN_STATUSES, same_tag
+from ..models.token import TOKEN_STATUSES
 from ..services import command_effects
 from ..services import tokens as token_service
 from . import bp, can_write
@@ -23,8 +26,11 @@ from .operations import flash_many, send_to_many
 
 CSV_COLUMNS = ("id_tag", "status", "expiry_date", "parent_id_tag", "note")
 MAX_IMPORT_ROWS = 10_000
-# Database calls do not yield to other greenlets: let chargers' traffic through now and then.
+# Rows per transaction of an import: each is one unit of the group writer, short enough that
+# chargers' commits are never queued behind it for long.
+IMPORT_BATCH = 250
 YIELD_EVERY = 50
+log = logging.getLogger(__name__)
 
 
 # The service names fields as the API spells them; a person reads words.
@@ -139,7 +145,7 @@ def token_action():
 @bp.get("/tokens.csv")
 def tokens_csv():
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csvexport.writer(out)
     writer.writerow(CSV_COLUMNS)
     for t in db.session.execute(select(IdToken).order_by(IdToken.id_tag)).scalars():
         writer.writerow([t.id_tag, t.status, isoformat(t.expiry_date) or "",
@@ -157,8 +163,14 @@ def _pause() -> None:
     gevent.sleep(0)
 
 
-def import_csv(text: str) -> dict[str, Any]:
-    """Create or update a token per CSV row; each row stands alone, a bad one is reported."""
+def import_csv(text: str, store: Callable[[list[tuple[str, dict[str, Any]]]], list[bool]]
+               ) -> dict[str, Any]:
+    """Create or update a token per CSV row; each row stands alone, a bad one is reported.
+
+    Rows are checked here and handed to ``store`` (the group writer running
+    ``token_service.import_batch``) ``IMPORT_BATCH`` at a time: the database work runs off the
+    event loop in short transactions, so chargers keep being served during a long import.
+    """
     report: dict[str, Any] = {"created": [], "updated": [], "rejected": []}
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
@@ -171,31 +183,50 @@ def import_csv(text: str) -> dict[str, Any]:
     if unknown:
         report["rejected"].append({"line": 1, "id_tag": "", "reason":
                                    f"Unknown columns ignored: {', '.join(unknown)}."})
+    batch: list[tuple[str, dict[str, Any]]] = []
+    lines: list[int] = []
+
+    def flush() -> None:
+        if not batch:
+            return
+        try:
+            created = store(batch)
+        except Exception as exc:  # noqa: BLE001 - e.g. a tag created meanwhile elsewhere
+            log.warning("token import batch failed: %s", exc)
+            report["rejected"].extend(
+                {"line": line, "id_tag": tag, "reason": "Could not be stored "
+                 "(another change to the same tokens at the same time?); import it again."}
+                for line, (tag, _) in zip(lines, batch, strict=True))
+        else:
+            for (tag, _), new in zip(batch, created, strict=True):
+                report["created" if new else "updated"].append(tag)
+        batch.clear()
+        lines.clear()
+
     for number, row in enumerate(reader, start=2):
         if number > MAX_IMPORT_ROWS + 1:
             report["rejected"].append({"line": number, "id_tag": "", "reason":
                                        f"Only {MAX_IMPORT_ROWS} rows are read per import."})
             break
         if number % YIELD_EVERY == 0:
-            _pause()
+            _pause()  # checking rows is Python work in the event loop: let chargers through
         row = {(k or "").strip(): (v or "").strip() for k, v in row.items() if k}
         id_tag = row.get("id_tag", "")
         fields = {k: (row.get(k) or None) for k in CSV_COLUMNS[1:] if k in header}
         if "status" in fields and fields["status"] is None:
             fields["status"] = "Accepted"
         try:
-            exists = db.session.execute(select(IdToken.id).where(
-                same_tag(IdToken.id_tag, id_tag))).first() is not None
-            if exists:
-                token_service.update(id_tag, fields)
-                report["updated"].append(id_tag)
-            else:
-                token_service.create(id_tag, fields)
-                report["created"].append(id_tag)
+            batch.append((token_service.check_id_tag(id_tag),
+                          token_service.column_values(fields)))
         except token_service.TokenError as exc:
-            db.session.rollback()
             report["rejected"].append({"line": number, "id_tag": id_tag,
                                        "reason": _sentence(exc.message)})
+            continue
+        lines.append(number)
+        if len(batch) >= IMPORT_BATCH:
+            flush()
+    flush()
+    report["rejected"].sort(key=lambda r: r["line"])
     return report
 
 
@@ -210,7 +241,10 @@ def tokens_import():
     except UnicodeDecodeError:
         return _listing(errors={"file": "The file is not UTF-8 text; save it as CSV (UTF-8)."},
                         status=422)
-    report = import_csv(text)
+    # The import writes through the group writer; this request holds no transaction meanwhile.
+    db.session.commit()
+    writer = runtime.writer(current_app._get_current_object())
+    report = import_csv(text, lambda rows: writer.run(token_service.import_batch, rows))
     return _listing(report=report)
 
 

@@ -3,7 +3,6 @@ page with power and energy over the session drawn from the stored meter values.
 """
 from __future__ import annotations
 
-import csv
 import io
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -21,8 +20,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
+from .. import csvexport
 from ..extensions import db
 from ..models import Charger, Transaction
+from ..params import page_arg
 from ..services import operator_actions
 from ..services import transactions_query as tx_query
 from . import bp, can_write, chart, queries
@@ -60,8 +61,9 @@ def filtered() -> tuple[Select | None, dict[str, str], dict[str, str]]:
     stmt = tx_query.query(
         charger_id=charger_id, state=args["state"] or None, id_tag=args["id_tag"] or None,
         since=datetime.combine(since, time(), UTC) if since else None,
-        # The whole "until" day is included.
-        until=datetime.combine(until + timedelta(days=1), time(), UTC) if until else None)
+        # The whole "until" day is included; the last day there is has no end to bound.
+        until=datetime.combine(until + timedelta(days=1), time(), UTC)
+        if until and until < date.max else None)
     return stmt, args, errors
 
 
@@ -74,7 +76,7 @@ def _identities(rows: list[Transaction]) -> dict[int, str]:
 @bp.get("/transactions")
 def transactions():
     stmt, args, errors = filtered()
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg(request.args)
     rows: list[Transaction] = []
     total = 0
     if stmt is not None:
@@ -101,12 +103,12 @@ def transactions_csv():
         abort(400, description=" ".join(errors.values()))
     def generate():
         out = io.StringIO()
-        writer = csv.writer(out)
+        writer = csvexport.writer(out)
         writer.writerow(CSV_COLUMNS)
         # Streamed in slices so a year of transactions never sits in memory at once.
         for tx in db.session.execute(stmt.execution_options(yield_per=500)).scalars():
             row = tx_query.to_dict(tx)
-            writer.writerow(["" if row[c] is None else row[c] for c in CSV_COLUMNS])
+            writer.writerow([row[c] for c in CSV_COLUMNS])
             if out.tell() > 64 * 1024:
                 yield out.getvalue()
                 out.seek(0)

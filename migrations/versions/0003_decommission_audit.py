@@ -1,12 +1,12 @@
 """decommissioned chargers, transactions closed by an operator, and the audit trail
 
-Revision ID: 0003_newuser
+Revision ID: 0003
 Revises: 0002
 """
 from alembic import op
 import sqlalchemy as sa
 
-revision = "0003_newuser"
+revision = "0003"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
