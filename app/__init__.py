@@ -16,6 +16,9 @@ from .extensions import db, migrate, sock
 
 def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=load_config()["INSTANCE_DIR"])
+    from .strictjson import StrictJSONProvider
+
+    app.json = StrictJSONProvider(app)  # no NaN/Infinity in or out (strictjson.py)
     app.config.update(load_config())
     if overrides:
         app.config.update(overrides)

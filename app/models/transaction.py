@@ -6,6 +6,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .token import TAG_KEY_LENGTH, key_default
 
 
 class Transaction(db.Model):
@@ -21,10 +22,16 @@ class Transaction(db.Model):
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int | None] = mapped_column(Integer)
     id_tag: Mapped[str | None] = mapped_column(String(20))
+    # token.tag_key(id_tag), for case-insensitive filters (filled in on insert).
+    id_tag_key: Mapped[str | None] = mapped_column(String(TAG_KEY_LENGTH),
+                                                   default=key_default("id_tag"))
     id_tag_status: Mapped[str | None] = mapped_column(String(16))
     meter_start: Mapped[int | None] = mapped_column(Integer)
     meter_stop: Mapped[int | None] = mapped_column(Integer)
+    # meter_stop - meter_start; None when that is negative (meter_anomaly): never counted.
     energy_wh: Mapped[float | None] = mapped_column(Float)
+    # The charger's meter went backwards (meterStop < meterStart): its numbers are kept as sent.
+    meter_anomaly: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at = mapped_column(UTCDateTime)
     stopped_at = mapped_column(UTCDateTime)
     stop_reason: Mapped[str | None] = mapped_column(String(32))

@@ -1,6 +1,7 @@
 """Sampled meter values: parsing, unit normalisation (kWh to Wh, kW to W, ...), raw kept."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
@@ -20,14 +21,17 @@ _SCALE = {
 
 
 def normalise(raw_value: str, unit: str | None) -> tuple[float | None, str | None]:
-    """Return (value, unit) in base units; value is None when it is not a number."""
+    """Return (value, unit) in base units; value is None when it is not a finite number
+    (``float`` also reads "NaN", "Infinity" and "1e400", which no statistic can use)."""
     try:
         value = float(raw_value)
     except (TypeError, ValueError):
         return None, unit
     if unit in _SCALE:
         base, factor = _SCALE[unit]
-        return value * factor, base
+        value, unit = value * factor, base  # 1e308 kWh overflows here
+    if not math.isfinite(value):
+        return None, unit
     return value, unit
 
 

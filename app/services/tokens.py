@@ -13,7 +13,7 @@ from sqlalchemy import Select, select
 from ..extensions import db
 from ..models import IdToken, utcnow
 from ..models.base import isoformat
-from ..models.token import TOKEN_STATUSES, same_tag
+from ..models.token import TOKEN_STATUSES, same_tag, tag_key
 
 # OCPP 1.6 IdToken is CiString20Type.
 MAX_ID_TAG = 20
@@ -95,8 +95,10 @@ def query(*, status: str | None = None, q: str | None = None) -> Select:
             raise TokenError(f"status must be one of {', '.join(TOKEN_STATUSES)}")
         stmt = stmt.where(IdToken.status == status)
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(IdToken.id_tag.like(f"%{escaped}%", escape="\\"))
+        # On the folded key: the same case-insensitive rule as lookups, on every database.
+        key = tag_key(q)
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(IdToken.id_tag_key.like(f"%{escaped}%", escape="\\"))
     return stmt
 
 

@@ -13,6 +13,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from ..models import Command, MeterValue, Reservation, Transaction
+from ..models.token import tag_key
 from ..storage.bulk import insert_rows
 from .authorization import id_tag_info
 from .metering import sampled_rows
@@ -75,7 +76,7 @@ def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: in
     candidates = conn.execute(_SELECT_REMOTE_STARTS, {
         "charger_id": charger_id, "since": now - REMOTE_START_WINDOW}).all()
     for command_id, request in candidates:
-        if str((request or {}).get("idTag", "")).lower() == id_tag.lower():  # CiString
+        if tag_key(str((request or {}).get("idTag", ""))) == tag_key(id_tag):  # CiString
             conn.execute(update(commands).where(commands.c.id == command_id)
                          .values(transaction_id=tx_id))
             return
@@ -119,13 +120,17 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
     if known is not None:
         if known.stopped_at is not None:
             return reply  # a retried stop: already counted
-        energy = None
+        energy, anomaly = None, False
         if known.meter_start is not None:
             energy = float(stop["meter_stop"] - known.meter_start)
+            if energy < 0:
+                # The meter went backwards (a replaced meter, a reset, a bug): keep the
+                # charger's numbers, flag the transaction, count no energy.
+                energy, anomaly = None, True
         conn.execute(update(transactions).where(transactions.c.id == known.id).values(
             meter_stop=stop["meter_stop"], stopped_at=stop["timestamp"],
             stop_reason=stop.get("reason") or "Local", stop_id_tag=stop.get("id_tag"),
-            energy_wh=energy,
+            energy_wh=energy, meter_anomaly=anomaly,
         ))
         tx_id = known.id
     else:

@@ -68,6 +68,7 @@ def to_dict(tx: Transaction) -> dict[str, Any]:
         "meter_start": tx.meter_start,
         "meter_stop": tx.meter_stop,
         "energy_wh": tx.energy_wh,
+        "meter_anomaly": tx.meter_anomaly,
         "started_at": isoformat(tx.started_at),
         "stopped_at": isoformat(tx.stopped_at),
         "stop_reason": tx.stop_reason,
