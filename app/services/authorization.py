@@ -11,6 +11,8 @@ from ..models.token import tag_key
 from .time import iso
 
 tokens = IdToken.__table__
+# OCPP 1.6 IdToken is CiString20.
+MAX_ID_TAG = 20
 # Built once: a fleet reconnecting at once authorises thousands of tags in a few seconds, and
 # building a statement costs more than running it.
 # Id tags are case-insensitive (CiString20): compared by their indexed tag_key.
@@ -25,6 +27,10 @@ def id_tag_info(conn: Connection, id_tag: str, now: datetime, unknown_policy: st
     Unknown tags are Invalid, or, with ``unknown_policy == "accept"``, recorded and Accepted.
     An Accepted tag past its expiry date is Expired.
     """
+    if not isinstance(id_tag, str) or len(id_tag) > MAX_ID_TAG:
+        # Only a lenient charger gets here: no token can have it, and it is not recorded
+        # (clipped, it would be another tag).
+        return {"status": "Invalid"}
     row = conn.execute(_SELECT_TOKEN, {"key": tag_key(id_tag)}).first()
     if row is None:
         if unknown_policy != "accept":

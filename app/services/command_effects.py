@@ -31,6 +31,7 @@ from ..models import (
     Reservation,
     utcnow,
 )
+from ..ocpp.errors import RemoteProtocolError
 from . import files
 from .stations import MAX_CONNECTOR_ID
 from .time import iso, parse_timestamp
@@ -201,8 +202,8 @@ def _prepare_reservation(command: Command, charger: Charger, payload: dict, opti
         raise EffectError(409, f"reservation {payload['reservationId']} belongs to another charger")
     try:
         expiry = parse_timestamp(payload["expiryDate"], "expiryDate")
-    except Exception:  # noqa: BLE001 - report as a bad request
-        raise EffectError(400, "expiryDate must be an ISO 8601 time") from None
+    except RemoteProtocolError as exc:  # report as a bad request
+        raise EffectError(400, exc.description) from None
     reservation = existing or Reservation(id=payload["reservationId"], charger_id=charger.id)
     reservation.connector_id = payload["connectorId"]
     reservation.id_tag = payload["idTag"]
@@ -265,8 +266,8 @@ def _prepare_firmware(command: Command, charger: Charger, payload: dict, options
     deployment.location = payload["location"]
     try:
         deployment.retrieve_date = parse_timestamp(payload["retrieveDate"], "retrieveDate")
-    except Exception:  # noqa: BLE001
-        raise EffectError(400, "retrieveDate must be an ISO 8601 time") from None
+    except RemoteProtocolError as exc:
+        raise EffectError(400, exc.description) from None
     db.session.add(deployment)
     return payload
 

@@ -5,7 +5,11 @@ import math
 from datetime import datetime
 from typing import Any
 
+from ..models import MeterValue
+from .sql import fit_strings
 from .time import parse_timestamp
+
+_table = MeterValue.__table__
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 # OCPP 1.6: the unit defaults to Wh (for the default measurand and energy registers).
@@ -47,7 +51,7 @@ def sampled_rows(meter_values: list[dict[str, Any]], *, charger_id: int, connect
             unit = raw_unit if raw_unit is not None else (
                 DEFAULT_UNIT if measurand.startswith("Energy.Active") else None)
             value, unit = normalise(sample.get("value"), unit)
-            rows.append({
+            rows.append(fit_strings(_table, {
                 "charger_id": charger_id,
                 "connector_id": connector_id,
                 "transaction_id": transaction_id,
@@ -62,5 +66,5 @@ def sampled_rows(meter_values: list[dict[str, Any]], *, charger_id: int, connect
                 "location": sample.get("location"),
                 "format": sample.get("format"),
                 "source": source,
-            })
+            }))
     return rows

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import Charger, Connector, StatusNotification
 from ..ocpp import errors
-from .sql import upsert
+from .sql import fit_strings, upsert
 
 chargers = Charger.__table__
 connectors = Connector.__table__
@@ -64,7 +64,7 @@ _DISCONNECTED = update(chargers).where(
 
 def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime) -> str:
     """Store the boot data; return the registration status (Accepted, Pending, Rejected)."""
-    values = {column: boot.get(key) for column, key in BOOT_FIELDS.items()}
+    values = fit_strings(chargers, {column: boot.get(key) for column, key in BOOT_FIELDS.items()})
     conn.execute(_BOOT, {"cid": charger_id, "now": now, **values})
     status = conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one()
     return REGISTRATION_REPLY.get(status, "Rejected")
@@ -94,6 +94,7 @@ def record_status(conn: Connection, charger_id: int, status: dict[str, Any],
 
     ``status``: connector_id, status, error_code, info, vendor_id, vendor_error_code, timestamp.
     """
+    status = fit_strings(status_history, dict(status))
     conn.execute(insert(status_history), [{**status, "charger_id": charger_id, "received_at": now}])
     values = {
         "charger_id": charger_id,

@@ -12,16 +12,19 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ..models import Command, MeterValue, Reservation, Transaction
+from ..models import Command, ConfigurationKey, MeterValue, Reservation, Transaction
 from ..models.token import tag_key
 from ..storage.bulk import insert_rows
 from .authorization import id_tag_info
 from .metering import sampled_rows
+from .sql import fit_strings
+from .stations import MAX_CONNECTOR_ID
 
 transactions = Transaction.__table__
 meter_values = MeterValue.__table__
 reservations = Reservation.__table__
 commands = Command.__table__
+configuration = ConfigurationKey.__table__
 
 # How long after an accepted RemoteStartTransaction the charger's StartTransaction is linked to it.
 REMOTE_START_WINDOW = timedelta(minutes=10)
@@ -45,16 +48,47 @@ _SELECT_REMOTE_STARTS = select(commands.c.id, commands.c.request).where(
 ).order_by(commands.c.id.desc())
 
 
+_SELECT_CONNECTOR_COUNT = select(configuration.c.value).where(
+    configuration.c.charger_id == bindparam("charger_id"),
+    configuration.c.key == "NumberOfConnectors")
+
+
+def connector_refusal(conn: Connection, charger_id: int, connector_id: int) -> str | None:
+    """Why a transaction cannot be on ``connector_id``, or None.
+
+    Connector 0 is the whole charger, never a transaction's; a connector beyond the charger's
+    NumberOfConnectors (when it reported one) does not exist. Without it, 1..MAX_CONNECTOR_ID.
+    """
+    if connector_id < 1:
+        return f"connectorId {connector_id}: a transaction is on a connector from 1"
+    reported = conn.execute(_SELECT_CONNECTOR_COUNT, {"charger_id": charger_id}).scalar()
+    try:
+        count = int(reported) if reported is not None else None
+    except ValueError:
+        count = None
+    if count is not None and 0 < count < connector_id:
+        return f"connectorId {connector_id}: the charger has {count} (NumberOfConnectors)"
+    if connector_id > MAX_CONNECTOR_ID:
+        return f"connectorId {connector_id} is outside 1..{MAX_CONNECTOR_ID}"
+    return None
+
+
 def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], now: datetime,
                       unknown_tag_policy: str) -> dict[str, Any]:
-    """Record a StartTransaction; return ``{transactionId, idTagInfo}``.
+    """Record a StartTransaction; return ``{transactionId, idTagInfo}``, or ``{"refused":
+    reason}`` for a connector that cannot have one (nothing is stored; the handler answers
+    with a CALLERROR; raising here would roll back the writer's whole batch).
 
     ``start``: connector_id, id_tag, meter_start, timestamp, reservation_id.
     """
+    refusal = connector_refusal(conn, charger_id, start["connector_id"])
+    if refusal is not None:
+        return {"refused": refusal}
     info = id_tag_info(conn, start["id_tag"], now, unknown_tag_policy)
-    key = {"charger_id": charger_id, "connector_id": start["connector_id"],
-           "id_tag": start["id_tag"], "started_at": start["timestamp"],
-           "meter_start": start["meter_start"]}
+    key = fit_strings(transactions, {
+        "charger_id": charger_id, "connector_id": start["connector_id"],
+        "id_tag": start["id_tag"], "started_at": start["timestamp"],
+        "meter_start": start["meter_start"]})
     existing = conn.execute(_SELECT_RETRIED_START, key).scalar()
     if existing is not None:
         return {"transactionId": existing, "idTagInfo": info}
@@ -128,10 +162,10 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
                 # charger's numbers, flag the transaction, count no energy.
                 energy, anomaly = None, True
         conn.execute(update(transactions).where(transactions.c.id == known.id).values(
-            meter_stop=stop["meter_stop"], stopped_at=stop["timestamp"],
-            stop_reason=stop.get("reason") or "Local", stop_id_tag=stop.get("id_tag"),
-            energy_wh=energy, meter_anomaly=anomaly,
-        ))
+            **fit_strings(transactions, {
+                "meter_stop": stop["meter_stop"], "stopped_at": stop["timestamp"],
+                "stop_reason": stop.get("reason") or "Local", "stop_id_tag": stop.get("id_tag"),
+                "energy_wh": energy, "meter_anomaly": anomaly})))
         tx_id = known.id
     else:
         tx_id = _record_unmatched_stop(conn, charger_id, stop, now)
@@ -147,6 +181,8 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
 def _record_unmatched_stop(conn: Connection, charger_id: int, stop: dict[str, Any],
                            now: datetime) -> int | None:
     """Keep a stop for a transaction we never saw (-1, or lost in an offline replay)."""
+    stop = fit_strings(transactions, {**stop, "stop_reason": stop.get("reason") or "Local",
+                                       "stop_id_tag": stop.get("id_tag")})
     duplicate = conn.execute(select(transactions.c.id).where(and_(
         transactions.c.charger_id == charger_id,
         transactions.c.unmatched_stop.is_(True),
@@ -159,6 +195,6 @@ def _record_unmatched_stop(conn: Connection, charger_id: int, stop: dict[str, An
     return conn.execute(insert(transactions).values(
         charger_id=charger_id, unmatched_stop=True,
         reported_transaction_id=stop["transaction_id"], meter_stop=stop["meter_stop"],
-        stopped_at=stop["timestamp"], stop_reason=stop.get("reason") or "Local",
-        stop_id_tag=stop.get("id_tag"), id_tag=stop.get("id_tag"), created_at=now,
+        stopped_at=stop["timestamp"], stop_reason=stop["stop_reason"],
+        stop_id_tag=stop["stop_id_tag"], id_tag=stop["stop_id_tag"], created_at=now,
     )).inserted_primary_key[0]
