@@ -26,6 +26,15 @@ reservations = Reservation.__table__
 commands = Command.__table__
 configuration = ConfigurationKey.__table__
 
+# Our ids (transactions, reservations) are Integer: 32 bits on PostgreSQL, where comparing
+# with a larger number fails. A charger's id beyond that is not one of ours.
+OUR_ID_MAX = 2**31 - 1
+
+
+def _may_be_ours(record_id: int | None) -> bool:
+    return record_id is not None and -OUR_ID_MAX - 1 <= record_id <= OUR_ID_MAX
+
+
 # How long after an accepted RemoteStartTransaction the charger's StartTransaction is linked to it.
 REMOTE_START_WINDOW = timedelta(minutes=10)
 
@@ -96,7 +105,7 @@ def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], 
         **key, "id_tag_status": info["status"], "reservation_id": start.get("reservation_id"),
         "created_at": now,
     }).inserted_primary_key[0]
-    if start.get("reservation_id") is not None:
+    if _may_be_ours(start.get("reservation_id")):
         conn.execute(update(reservations)
                      .where(reservations.c.id == start["reservation_id"],
                             reservations.c.charger_id == charger_id)
@@ -124,7 +133,7 @@ _SELECT_KNOWN = select(
 
 
 def _known_transaction(conn: Connection, charger_id: int, tx_id: int | None):
-    if tx_id is None:
+    if not _may_be_ours(tx_id):
         return None
     return conn.execute(_SELECT_KNOWN, {"tx_id": tx_id, "charger_id": charger_id}).first()
 

@@ -7,6 +7,8 @@
   and are reported, for an operator to resolve.
 - transactions.meter_anomaly: meter_stop < meter_start. Such rows get energy_wh NULL.
 - commands.effect_error.
+- transactions.meter_start, meter_stop, reservation_id, reported_transaction_id: 64 bits, as
+  chargers send them (Integer is 32-bit on PostgreSQL).
 
 Revision ID: 0003_fix_domain
 Revises: 0002
@@ -20,6 +22,9 @@ revision = "0003_fix_domain"
 down_revision = "0002"
 branch_labels = None
 depends_on = None
+
+
+_CHARGER_NUMBERS = ("meter_start", "meter_stop", "reservation_id", "reported_transaction_id")
 
 
 def _key(id_tag):
@@ -36,6 +41,8 @@ def upgrade():
         batch_op.add_column(sa.Column("id_tag_key", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("meter_anomaly", sa.Boolean(), nullable=False,
                                       server_default=sa.false()))
+        for name in _CHARGER_NUMBERS:
+            batch_op.alter_column(name, existing_type=sa.Integer(), type_=sa.BigInteger())
     with op.batch_alter_table("commands") as batch_op:
         batch_op.add_column(sa.Column("effect_error", sa.Text(), nullable=True))
 
@@ -73,6 +80,8 @@ def downgrade():
         batch_op.drop_column("id_tag_key")
     op.create_index("ix_id_tokens_id_tag_lower", "id_tokens", [sa.text("lower(id_tag)")])
     with op.batch_alter_table("transactions") as batch_op:
+        for name in _CHARGER_NUMBERS:
+            batch_op.alter_column(name, existing_type=sa.BigInteger(), type_=sa.Integer())
         batch_op.drop_column("meter_anomaly")
         batch_op.drop_column("id_tag_key")
     with op.batch_alter_table("commands") as batch_op:
