@@ -62,6 +62,11 @@ def test_upgrade_folds_existing_tags_and_flags_backwards_meters(tmp_path):
                 "INSERT INTO transactions (charger_id, id_tag, meter_start, meter_stop, "
                 "energy_wh, unmatched_stop) VALUES (1, 'ÖL-CARD-1', 50000000, 0, -50000000, 0), "
                 "(1, 'x', 0, 10, 10, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO meter_values (charger_id, connector_id, measurand, value, raw_value, "
+                "source) VALUES (1, 1, 'E', :inf, 'Infinity', 'MeterValues'), "
+                "(1, 1, 'E', :minus, '-1e400', 'MeterValues'), (1, 1, 'E', 5, '5', 'MeterValues')"),
+                {"inf": float("inf"), "minus": float("-inf")})
         upgrade = srv.flask("db", "upgrade")
         assert "'öl-card-1' (id 2) differs only in case" in upgrade.stdout
         with engine.connect() as conn:
@@ -72,5 +77,8 @@ def test_upgrade_folds_existing_tags_and_flags_backwards_meters(tmp_path):
         assert keys == [("ÖL-CARD-1", "öl-card-1"), ("öl-card-1", "DUPLICATE 2"),
                         ("Straße", "strasse")]
         assert txs == [("öl-card-1", None, 1, 0), ("x", 10.0, 0, 10)]
+        with engine.connect() as conn:
+            values = conn.execute(sa.text("SELECT value, raw_value FROM meter_values ORDER BY id"))
+            assert values.all() == [(None, "Infinity"), (None, "-1e400"), (5.0, "5")]
     finally:
         engine.dispose()

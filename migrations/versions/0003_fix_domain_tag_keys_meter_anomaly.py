@@ -6,6 +6,8 @@
   (possible before) keep the oldest one matchable; the others get a key that never matches
   and are reported, for an operator to resolve.
 - transactions.meter_anomaly: meter_stop < meter_start. Such rows get energy_wh NULL.
+- meter_values.value: NaN and infinities (stored from "Infinity", "1e400"...) become NULL, as
+  the code now stores them; the raw value is kept.
 - commands.effect_error.
 - transactions.meter_start, meter_stop, reservation_id, reported_transaction_id: 64 bits, as
   chargers send them (Integer is 32-bit on PostgreSQL).
@@ -68,6 +70,12 @@ def upgrade():
         conn.execute(txs.update().where(txs.c.id_tag == id_tag).values(id_tag_key=_key(id_tag)))
     conn.execute(txs.update().where(txs.c.energy_wh < 0)
                  .values(energy_wh=None, meter_anomaly=True))
+
+    meter_values = sa.table("meter_values", sa.column("value", sa.Float))
+    largest = 1.7976931348623157e308  # +-infinity lie beyond; so does NaN on PostgreSQL
+    conn.execute(meter_values.update().where(sa.or_(meter_values.c.value > largest,
+                                                    meter_values.c.value < -largest))
+                 .values(value=None))
 
     with op.batch_alter_table("id_tokens") as batch_op:
         batch_op.alter_column("id_tag_key", existing_type=sa.String(length=64), nullable=False)
