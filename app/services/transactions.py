@@ -110,7 +110,7 @@ def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], 
                      .where(reservations.c.id == start["reservation_id"],
                             reservations.c.charger_id == charger_id)
                      .values(status="used", transaction_id=tx_id, updated_at=now))
-    _link_remote_start(conn, charger_id, start["id_tag"], tx_id, now)
+    _link_remote_start(conn, charger_id, key["id_tag"], tx_id, now)
     return {"transactionId": tx_id, "idTagInfo": info}
 
 
