@@ -20,8 +20,6 @@ import math
 import re
 from typing import Any
 
-from flask.json.provider import DefaultJSONProvider
-
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 # An int64 has at most 19 digits: shorter literals need no range check.
@@ -177,16 +175,3 @@ def dumps(obj: Any, **kwargs: Any) -> str:
             raise
         return json.dumps(scrub(obj), **kwargs)
 
-
-class StrictJSONProvider(DefaultJSONProvider):
-    """The app's JSON: requests in strict JSON (else ``request.get_json`` fails as for any bad
-    JSON), responses never with NaN or Infinity."""
-
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        return loads_text(s)
-
-    def dumps(self, obj: Any, **kwargs: Any) -> str:
-        kwargs.setdefault("default", self.default)
-        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
-        kwargs.setdefault("sort_keys", self.sort_keys)
-        return dumps(obj, **kwargs)
