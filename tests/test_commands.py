@@ -233,6 +233,7 @@ def test_diagnostics_upload_url_accepts_the_file(server, api, charger, identity)
      "expiryDate"),
     ("CancelReservation", '{"reservationId": [1]}', 422, "reservationId"),
     ("CancelReservation", '{"reservationId": 9223372036854775807}', 400, "reservationId"),
+    ("SendLocalList", '{"updateType": "Full", "listVersion": 4294967296}', 400, "listVersion"),
     ("Reset", '{"type": "Soft", "x": "\\ud800"}', 400, "surrogate"),
 ])
 def test_payloads_that_cannot_be_stored_or_sent_are_4xx(api, charger, identity, action, body,

@@ -163,6 +163,7 @@ def token_list_entries(accepted_only: bool = False) -> list[dict]:
 def _prepare_local_list(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
     payload.setdefault("updateType", "Full")
     payload.setdefault("listVersion", (charger.local_list_version or 0) + 1)
+    _id_field(payload["listVersion"], "listVersion", -INTEGER_MAX - 1)
     if "localAuthorizationList" not in payload:
         if payload["updateType"] != "Full":
             raise EffectError(400, "a Differential list needs localAuthorizationList")
