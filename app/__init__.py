@@ -7,12 +7,29 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
+from . import strictjson
 from .config import load_config
 from .extensions import db, migrate, sock
 from .params import Int64Converter
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    """The app's JSON (``strictjson``): request bodies in strict JSON, else
+    ``request.get_json`` fails as for any bad JSON; responses never with NaN or Infinity."""
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        return strictjson.loads_text(s)
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs.setdefault("default", self.default)
+        kwargs.setdefault("ensure_ascii", self.ensure_ascii)
+        kwargs.setdefault("sort_keys", self.sort_keys)
+        return strictjson.dumps(obj, **kwargs)
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -27,6 +44,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"])
     # Every <int:...> in a route is a row id: beyond int64 it matches no row (404), not a 500.
     app.url_map.converters["int"] = Int64Converter
+    app.json = StrictJSONProvider(app)
     app.config.update(config)
     if overrides:
         app.config.update(overrides)

@@ -5,6 +5,7 @@ accepted must already be committed.
 """
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -234,3 +235,117 @@ def test_every_frame_is_in_the_message_log(server, charger, identity):
     rows = wait_for(lambda: len(logged()) >= 4 and logged())
     assert rows[:4] == [("in", 2, "BootNotification"), ("out", 3, "BootNotification"),
                         ("in", 2, "Heartbeat"), ("out", 3, "Heartbeat")]
+
+
+# Issue 8: input that used to close the socket, break storage or count wrong ----------------
+
+
+def test_frames_no_parser_should_accept_get_callerrors_and_the_socket_stays(server, identity):
+    """Deep nesting, NaN/Infinity/1e400, integers beyond 64 bits and lone surrogates."""
+    from tests.support.charger import RawSocket
+
+    start = ('[2,"{id}","StartTransaction",{{"connectorId":1,"idTag":"A",'
+             '"timestamp":"2026-05-01T12:00:00Z","meterStart":{n}}}]')
+    with RawSocket(server.ws_url, identity, compression=None) as raw:
+        assert raw.exchange("[" * 10_000 + "]" * 10_000)[:3] == [4, "-1", "FormationViolation"]
+        for n in ("NaN", "Infinity", "-Infinity", "1e400"):
+            assert raw.exchange(start.format(id="n-" + n, n=n))[:3] == [
+                4, "n-" + n, "FormationViolation"]
+        for field in ("meterStart", "connectorId"):
+            payload = {"connectorId": 1, "idTag": "A", "meterStart": 0, "timestamp": ts(),
+                       field: 2**63}
+            assert raw.exchange(json.dumps([2, "big", "StartTransaction", payload]))[:3] == [
+                4, "big", "TypeConstraintViolation"]
+        raw.send(r'[2,"\ud800","Heartbeat",{}]')
+        text = raw.recv()
+        assert text.startswith(r'[4,"\ud800","FormationViolation"')
+        reply = raw.exchange('[2,"h1","Heartbeat",{}]')
+        assert reply[0] == 3 and reply[1] == "h1" and "currentTime" in reply[2]
+
+
+def test_start_transaction_checks_connector_and_time(server, api, charger, identity):
+    from ocpp.exceptions import PropertyConstraintViolationError
+
+    def start(connector_id, when=None):
+        return charger.call(call.StartTransaction(connector_id=connector_id, id_tag="CONN",
+                                                  meter_start=0, timestamp=when or ts()))
+
+    with pytest.raises(PropertyConstraintViolationError):
+        start(0)
+    assert start(7).transaction_id  # NumberOfConnectors not known yet: 1..128
+    # The charger reports 2 connectors (the simulator's GetConfiguration).
+    assert api.post(f"/chargers/{identity}/commands",
+                    json={"action": "GetConfiguration"}).json()["status"] == "completed"
+    assert start(2, ts(1)).transaction_id
+    with pytest.raises(PropertyConstraintViolationError):
+        start(3, ts(2))
+    for when in ("2026-12-02", "2026-12-02T10:00:00", "2026-02-30T10:00:00Z"):
+        with pytest.raises(PropertyConstraintViolationError):
+            start(1, when)
+    rows = query(server, "SELECT connector_id FROM transactions t JOIN chargers c "
+                 "ON c.id = t.charger_id WHERE c.identity = ? ORDER BY t.id", identity)
+    assert rows == [(7,), (2,)]
+
+
+def test_backwards_meter_is_flagged_and_never_counted(live_server_factory, tmp_path,
+                                                     monkeypatch):
+    from app import create_app
+    from app.console import queries
+    from tests.support.charger import SimCharger
+
+    srv = live_server_factory(instance_dir=str(tmp_path))
+    now = datetime.now(UTC).replace(microsecond=0)
+    when = now.isoformat().replace("+00:00", "Z")
+    with SimCharger(srv.ws_url, "backwards") as cp:
+        cp.boot()
+        for meter_start, meter_stop in ((50_000_000, 0), (1000, 1500)):
+            tx = cp.call(call.StartTransaction(connector_id=1, id_tag="M", meter_start=meter_start,
+                                               timestamp=when)).transaction_id
+            cp.call(call.StopTransaction(transaction_id=tx, meter_stop=meter_stop,
+                                         timestamp=when))
+    rows = query(srv, "SELECT meter_start, meter_stop, energy_wh, meter_anomaly "
+                 "FROM transactions ORDER BY id")
+    assert rows == [(50_000_000, 0, None, 1), (1000, 1500, 500.0, 0)]
+    # The console's statistics, in process, on the server's database.
+    monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    with app.app_context():
+        assert queries.energy_summary(now)["today_wh"] == 500.0
+
+
+def test_text_is_fitted_to_its_columns_for_lenient_chargers_too(server, api, identity):
+    from tests.support.charger import RawSocket
+
+    created = api.post("/chargers", json={"identity": identity, "lenient": True})
+    assert created.status_code == 201, created.text
+    long = "x" * 200_000
+    with RawSocket(server.ws_url, identity, compression=None) as raw:
+        boot = raw.exchange(json.dumps([2, "b", "BootNotification", {
+            "chargePointVendor": long, "chargePointModel": "M"}]))
+        assert boot[0] == 3 and boot[2]["status"] == "Accepted"
+        status = raw.exchange(json.dumps([2, "s", "StatusNotification", {
+            "connectorId": 1, "errorCode": "NoError", "status": "Available", "info": long,
+            "vendorErrorCode": 42}]))
+        assert status[0] == 3
+        # A tag longer than any token can be is Invalid; clipped it would be another tag.
+        authorize = raw.exchange(json.dumps([2, "a", "Authorize", {"idTag": "T" * 21}]))
+        assert authorize[2]["idTagInfo"]["status"] == "Invalid"
+        tx = raw.exchange(json.dumps([2, "t", "StartTransaction", {
+            "connectorId": 1, "idTag": long, "meterStart": 0, "timestamp": ts()}]))
+        tx_id = tx[2]["transactionId"]
+        # Sampled values have no length in the schema: strict chargers too.
+        meter = raw.exchange(json.dumps([2, "m", "MeterValues", {
+            "connectorId": 1, "transactionId": tx_id, "meterValue": [{
+                "timestamp": ts(1), "sampledValue": [{"value": "9" * 500}]}]}]))
+        assert meter[0] == 3
+        stop = raw.exchange(json.dumps([2, "p", "StopTransaction", {
+            "transactionId": tx_id, "meterStop": 10, "timestamp": ts(2), "reason": long}]))
+        assert stop[0] == 3
+    assert charger_row(server, identity, "length(vendor)") == (64,)
+    assert query(server, "SELECT length(info), vendor_error_code FROM connectors c JOIN chargers "
+                 "ch ON ch.id = c.charger_id WHERE ch.identity = ?", identity) == [(64, "42")]
+    assert query(server, "SELECT length(id_tag), length(stop_reason) FROM transactions "
+                 "WHERE id = ?", tx_id) == [(20, 32)]
+    assert query(server, "SELECT length(raw_value) FROM meter_values WHERE transaction_id = ? "
+                 "AND source = 'MeterValues'", tx_id) == [(64,)]

@@ -216,13 +216,13 @@ def test_diagnostics_upload_url_accepts_the_file(server, api, charger, identity)
                          timeout=10).status_code == 404
 
 
-def test_a_payload_that_cannot_be_sent_is_a_422_and_the_charger_stays_usable(api, charger,
+def test_a_payload_that_cannot_be_sent_is_a_4xx_and_the_charger_stays_usable(api, charger,
                                                                               identity):
     # requests would refuse to encode a lone surrogate: send the JSON escape as an API client can.
     raw = '{"action": "DataTransfer", "payload": {"vendorId": "acme", "data": "x\\ud800"}}'
     response = api.post(f"/chargers/{identity}/commands", data=raw,
                         headers={"Content-Type": "application/json"})
-    assert response.status_code == 422, response.text
+    assert response.status_code == 400, response.text
     assert "surrogate" in response.json()["message"]
     after = api.post(f"/chargers/{identity}/commands", json={"action": "ClearCache"})
     assert after.status_code == 200 and after.json()["status"] == "completed"
@@ -253,3 +253,87 @@ def test_heartbeat_interval_from_boot_and_get_configuration(server, api, identit
         assert send(api, identity, "GetConfiguration").json()["status"] == "completed"
         body = poll(lambda: api.get(path).json(), lambda b: b["heartbeat_interval"] == 45)
         assert body["heartbeat_interval"] == 45
+
+
+@pytest.mark.parametrize("action, body, status, fragment", [
+    ("GetCompositeSchedule", '{"connectorId": 1, "duration": NaN}', 400, "NaN"),
+    ("GetCompositeSchedule", '{"connectorId": 1, "duration": Infinity}', 400, "Infinity"),
+    ("GetCompositeSchedule", '{"connectorId": 1, "duration": 1e400}', 400, "1e400"),
+    ("ChangeAvailability", '{"connectorId": 100000000000000000000, "type": "Operative"}', 400,
+     "64-bit"),
+    ("ChangeAvailability", '{"connectorId": 1099511627776, "type": "Operative"}', 400,
+     "connectorId"),
+    ("ChangeAvailability", '{"connectorId": [1], "type": "Operative"}', 422, "connectorId"),
+    ("ReserveNow", '{"connectorId": 1, "idTag": "R", "expiryDate": "2099-01-01T00:00:00Z", '
+                   '"reservationId": [1]}', 422, "reservationId"),
+    ("ReserveNow", '{"connectorId": 1, "idTag": "R", "expiryDate": "2099-01-01T00:00:00Z", '
+                   '"reservationId": 9223372036854775807}', 400, "reservationId"),
+    ("ReserveNow", '{"connectorId": 1, "idTag": "R", "expiryDate": "2099-01-01"}', 400,
+     "expiryDate"),
+    ("CancelReservation", '{"reservationId": [1]}', 422, "reservationId"),
+    ("CancelReservation", '{"reservationId": 9223372036854775807}', 400, "reservationId"),
+    ("SendLocalList", '{"updateType": "Full", "listVersion": 4294967296}', 400, "listVersion"),
+    ("Reset", '{"type": "Soft", "x": "\\ud800"}', 400, "surrogate"),
+])
+def test_payloads_that_cannot_be_stored_or_sent_are_4xx(api, charger, identity, action, body,
+                                                        status, fragment):
+    reply = api.post(f"/chargers/{identity}/commands", headers={
+        "Content-Type": "application/json"},
+        data=f'{{"action": "{action}", "payload": {body}}}')
+    assert reply.status_code == status, reply.text
+    assert fragment in reply.json()["message"]
+    assert charger.received == []
+
+
+@pytest.mark.parametrize("file_id", [[1], 10**20, "1", True])
+def test_firmware_file_id_must_be_an_id(api, charger, identity, file_id):
+    reply = send(api, identity, "UpdateFirmware", {}, firmware_file_id=file_id)
+    assert reply.status_code == 400, reply.text
+    assert "firmware_file_id" in reply.json()["message"] or "64-bit" in reply.json()["message"]
+
+
+def test_replies_with_unstorable_numbers_are_recorded(server, api, charger, identity):
+    """A listVersion beyond 64 bits is an invalid reply; an accepted HeartbeatInterval too large
+    for the database completes without being stored as the interval. Never pending, never 500."""
+    before = query(server, "SELECT local_list_version, heartbeat_interval FROM chargers "
+                   "WHERE identity = ?", identity)
+    charger.replies["GetLocalListVersion"] = {"listVersion": 10**20}
+    reply = send(api, identity, "GetLocalListVersion")
+    assert reply.status_code == 200, reply.text
+    body = reply.json()
+    assert body["status"] == "error" and body["error"]["code"] == "TypeConstraintViolation"
+    assert api.get(f"/commands/{body['id']}").json()["status"] == "error"
+    reply = send(api, identity, "ChangeConfiguration",
+                 {"key": "HeartbeatInterval", "value": str(10**20)})
+    assert reply.status_code == 200, reply.text
+    assert reply.json()["status"] == "completed"
+    assert query(server, "SELECT local_list_version, heartbeat_interval FROM chargers "
+                 "WHERE identity = ?", identity) == before
+    assert query(server, "SELECT k.value FROM configuration_keys k JOIN chargers c "
+                 "ON c.id = k.charger_id WHERE c.identity = ? AND k.key = 'HeartbeatInterval'",
+                 identity) == [(str(10**20),)]
+
+
+def test_reply_with_nan_is_an_invalid_reply_and_the_socket_stays(server, api, identity):
+    import json
+
+    from tests.support.charger import RawSocket
+
+    with RawSocket(server.ws_url, identity, compression=None) as raw:
+        assert raw.exchange('[2,"b","BootNotification",{"chargePointVendor":"V",'
+                            '"chargePointModel":"M"}]')[0] == 3
+        pending = send(api, identity, "GetCompositeSchedule",
+                       {"connectorId": 1, "duration": 60}, wait=False).json()
+        _, unique_id, action, _ = json.loads(raw.recv())
+        assert action == "GetCompositeSchedule"
+        raw.send(f'[3,"{unique_id}",{{"status":"Accepted","chargingSchedule":{{'
+                 '"chargingRateUnit":"W","chargingSchedulePeriod":[{"startPeriod":0,'
+                 '"limit":NaN}]}}]')
+        deadline = time.monotonic() + 10
+        while (command := api.get(f"/commands/{pending['id']}").json())["status"] == "pending":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        assert command["status"] == "error" and "NaN" in command["error"]["description"]
+        limit = command["response"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
+        assert limit is None
+        assert raw.exchange('[2,"h","Heartbeat",{}]')[0] == 3  # still connected

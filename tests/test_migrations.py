@@ -34,10 +34,51 @@ def test_upgrade_matches_the_models_and_downgrade_undoes_the_last_step(tmp_path)
     try:
         srv.flask("db", "upgrade")
         assert _differences(engine) == []
+        assert "ix_id_tokens_id_tag_lower" not in _indexes(engine)  # replaced by id_tag_key
+        srv.flask("db", "downgrade", "0002")
         assert "ix_id_tokens_id_tag_lower" in _indexes(engine)
         srv.flask("db", "downgrade", "0001")
         assert "ix_id_tokens_id_tag_lower" not in _indexes(engine)
         srv.flask("db", "upgrade")
         assert "(head)" in srv.flask("db", "current").stdout
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_folds_existing_tags_and_flags_backwards_meters(tmp_path):
+    """Rows stored before 0005: non-ASCII capitals become findable, case twins are reported
+    (the older one stays matchable), negative energy is flagged and no longer counted."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    try:
+        srv.flask("db", "upgrade", "0002")
+        with engine.begin() as conn:
+            for id_tag in ("ÖL-CARD-1", "öl-card-1", "Straße"):
+                conn.execute(sa.text("INSERT INTO id_tokens (id_tag, status, auto_created) "
+                                     "VALUES (:t, 'Accepted', 0)"), {"t": id_tag})
+            conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
+                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO transactions (charger_id, id_tag, meter_start, meter_stop, "
+                "energy_wh, unmatched_stop) VALUES (1, 'ÖL-CARD-1', 50000000, 0, -50000000, 0), "
+                "(1, 'x', 0, 10, 10, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO meter_values (charger_id, connector_id, measurand, value, raw_value, "
+                "source) VALUES (1, 1, 'E', :inf, 'Infinity', 'MeterValues'), "
+                "(1, 1, 'E', :minus, '-1e400', 'MeterValues'), (1, 1, 'E', 5, '5', 'MeterValues')"),
+                {"inf": float("inf"), "minus": float("-inf")})
+        upgrade = srv.flask("db", "upgrade")
+        assert "'öl-card-1' (id 2) differs only in case" in upgrade.stdout
+        with engine.connect() as conn:
+            keys = conn.execute(sa.text("SELECT id_tag, id_tag_key FROM id_tokens ORDER BY id")
+                                ).all()
+            txs = conn.execute(sa.text("SELECT id_tag_key, energy_wh, meter_anomaly, "
+                                       "meter_stop FROM transactions ORDER BY id")).all()
+        assert keys == [("ÖL-CARD-1", "öl-card-1"), ("öl-card-1", "DUPLICATE 2"),
+                        ("Straße", "strasse")]
+        assert txs == [("öl-card-1", None, 1, 0), ("x", 10.0, 0, 10)]
+        with engine.connect() as conn:
+            values = conn.execute(sa.text("SELECT value, raw_value FROM meter_values ORDER BY id"))
+            assert values.all() == [(None, "Infinity"), (None, "-1e400"), (5.0, "5")]
     finally:
         engine.dispose()

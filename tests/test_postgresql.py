@@ -40,3 +40,41 @@ def test_charger_traffic_and_commands_on_postgresql(postgres, live_server_factor
     assert query(again, "SELECT c.status FROM connectors c JOIN chargers ch ON ch.id = "
                  "c.charger_id WHERE ch.identity = 'PG-1'") == [("Preparing",)]
     assert query(again, "SELECT count(*) FROM configuration_keys") == [(2,)]
+
+
+def test_charger_numbers_text_and_tags_on_postgresql(postgres, live_server_factory, tmp_path):
+    """What SQLite lets pass and PostgreSQL would refuse: meters past 32 bits, a lenient
+    charger's overlong text; and id tags folded the same way as on SQLite."""
+    import json
+
+    from tests.support.charger import RawSocket
+
+    url = postgres.create_database("constellation_domain")
+    srv = live_server_factory(instance_dir=str(tmp_path), DATABASE_URL=url)
+    api = Api(srv.url, srv.create_user("pgadmin"))
+    assert api.post("/chargers", json={"identity": "PG-L", "lenient": True}).status_code == 201
+    assert api.post("/tokens", json={"id_tag": "ÖL-CARD-1"}).status_code == 201
+    assert api.post("/tokens", json={"id_tag": "öl-card-1"}).status_code == 409
+    big = 2**40
+    with RawSocket(srv.ws_url, "PG-L", compression=None) as raw:
+        boot = raw.exchange(json.dumps([2, "b", "BootNotification", {
+            "chargePointVendor": "V" * 1000, "chargePointModel": "M"}]))
+        assert boot[0] == 3, boot
+        authorize = raw.exchange('[2,"a","Authorize",{"idTag":"öl-card-1"}]')
+        assert authorize[2]["idTagInfo"]["status"] == "Accepted"
+        start = raw.exchange(json.dumps([2, "s", "StartTransaction", {
+            "connectorId": 1, "idTag": "öl-card-1", "meterStart": big,
+            "timestamp": "2026-05-01T10:00:00Z", "reservationId": big}]))
+        assert start[0] == 3, start
+        tx_id = start[2]["transactionId"]
+        for reported in (tx_id, big):
+            stop = raw.exchange(json.dumps([2, "p", "StopTransaction", {
+                "transactionId": reported, "meterStop": big + 1000,
+                "timestamp": "2026-05-01T10:30:00Z", "reason": "R" * 1000}]))
+            assert stop[0] == 3, stop
+    assert query(srv, "SELECT length(vendor) FROM chargers WHERE identity = 'PG-L'") == [(64,)]
+    assert query(srv, "SELECT meter_start, meter_stop, energy_wh, reported_transaction_id, "
+                 "length(stop_reason) FROM transactions ORDER BY id") == [
+        (big, big + 1000, 1000.0, None, 32), (None, big + 1000, None, big, 32)]
+    listed = api.get("/transactions", params={"id_tag": "ÖL-card-1"}).json()["items"]
+    assert [t["id"] for t in listed] == [tx_id]

@@ -119,3 +119,102 @@ def test_until_accepted_only_boot_is_answered(session):
     pending, _ = session.start_call("Reset", {"type": "Soft"})
     event = session.receive(json.dumps([3, pending.unique_id, {"status": "Accepted"}]))
     assert isinstance(event, ReplyReceived)
+
+
+# Strict JSON (issue 8): what Python's json module accepts but nothing can store ---------------
+
+STRICT = pytest.mark.parametrize("lenient", [False, True], ids=["strict", "lenient"])
+
+
+@STRICT
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e400", "-1e400"])
+def test_non_finite_numbers_in_a_call_are_a_formation_violation(lenient, number):
+    session = OcppSession(V16, lenient=lenient)
+    frame = ('[2,"n1","StartTransaction",{"connectorId":1,"idTag":"A","timestamp":'
+             '"2026-05-01T12:00:00Z","meterStart":' + number + '}]')
+    message_type, reply_id, code, description, _ = reply_of(session.receive(frame))
+    assert (message_type, reply_id, code) == (4, "n1", "FormationViolation")
+    assert number.lstrip("-") in description
+
+
+@STRICT
+@pytest.mark.parametrize("field", ["meterStart", "connectorId"])
+def test_integers_beyond_64_bits_are_a_type_constraint_violation(lenient, field):
+    session = OcppSession(V16, lenient=lenient)
+    payload = {"connectorId": 1, "idTag": "A", "meterStart": 0,
+               "timestamp": "2026-05-01T12:00:00Z", field: 2**63}
+    message_type, reply_id, code, description, _ = reply_of(
+        session.receive(json.dumps([2, "b1", "StartTransaction", payload])))
+    assert (message_type, reply_id, code) == (4, "b1", "TypeConstraintViolation")
+    assert "64-bit" in description
+    # The largest int64 is a number like any other.
+    payload[field] = 2**63 - 1
+    event = session.receive(json.dumps([2, "b2", "StartTransaction", payload]))
+    assert not isinstance(event, Rejected)
+
+
+def test_deeply_nested_frame_gets_a_callerror(session):
+    assert reply_of(session.receive("[" * 10_000 + "]" * 10_000))[:3] == [
+        4, "-1", "FormationViolation"]
+    # Nested less deep than the parser's limit, in a payload: still an answer, no exception.
+    deep = '[2,"d1","Heartbeat",{"x":' + "[" * 900 + "]" * 900 + "}]"
+    assert reply_of(session.receive(deep))[:3] == [4, "d1", "FormationViolation"]
+
+
+def test_lone_surrogate_is_refused_and_the_callerror_can_be_sent(session):
+    reply = reply_of(session.receive(r'[2,"\ud800","Heartbeat",{}]'))
+    assert reply[:3] == [4, "\ud800", "FormationViolation"]
+    event = session.receive(r'[2,"s2","BootNotification",{"chargePointVendor":"\udfff",'
+                            r'"chargePointModel":"M"}]')
+    assert reply_of(event)[:3] == [4, "s2", "FormationViolation"]
+    # What goes on the wire is UTF-8 text: the echoed id is escaped.
+    assert event.reply.encode("utf-8")
+    assert session.receive(r'[2,"\ud800","Heartbeat",{}]').reply.encode("utf-8") == (
+        b'[4,"\\ud800","FormationViolation",'
+        b'"Frame has a lone UTF-16 surrogate: not Unicode text",{}]')
+
+
+def test_escaped_surrogate_pairs_are_text(session):
+    event = session.receive(r'[2,"e1","BootNotification",{"chargePointVendor":"\ud83d\ude00",'
+                            r'"chargePointModel":"M"}]')
+    assert isinstance(event, CallReceived)
+    assert event.call.payload["chargePointVendor"] == "\N{GRINNING FACE}"
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "1e400"])
+def test_reply_with_a_non_finite_number_is_an_invalid_reply(session, number):
+    pending, _ = session.start_call("GetCompositeSchedule", {"connectorId": 1, "duration": 60})
+    event = session.receive(
+        f'[3,"{pending.unique_id}",{{"status":"Accepted","chargingSchedule":{{'
+        f'"chargingRateUnit":"W","chargingSchedulePeriod":[{{"startPeriod":0,'
+        f'"limit":{number}}}]}}}}]')
+    assert isinstance(event, ReplyReceived)
+    assert event.violation is not None and event.violation.code == errors.FORMAT_VIOLATION
+    # What is kept of the reply can be stored and served as JSON.
+    period = event.message.payload["chargingSchedule"]["chargingSchedulePeriod"][0]
+    assert period == {"startPeriod": 0, "limit": None}
+    assert session.pending is None
+
+
+def test_reply_with_an_integer_beyond_64_bits_is_an_invalid_reply(session):
+    pending, _ = session.start_call("GetLocalListVersion", {})
+    event = session.receive(f'[3,"{pending.unique_id}",{{"listVersion":{10**20}}}]')
+    assert isinstance(event, ReplyReceived)
+    assert event.violation.code == errors.TYPE_CONSTRAINT_VIOLATION
+
+
+def test_callerror_with_a_lone_surrogate_is_kept_as_text(session):
+    pending, _ = session.start_call("Reset", {"type": "Soft"})
+    event = session.receive(f'[4,"{pending.unique_id}","InternalError","bad \\udc00",{{}}]')
+    assert isinstance(event, ReplyReceived)
+    assert event.message.description == "bad \ufffd"
+
+
+@pytest.mark.parametrize("payload", [
+    {"connectorId": 2**63, "type": "Operative"},
+    {"connectorId": float("nan"), "type": "Operative"},
+])
+def test_outgoing_call_with_unsendable_numbers_is_refused(session, payload):
+    with pytest.raises(errors.LocalProtocolError):
+        session.start_call("ChangeAvailability", payload)
+    assert session.pending is None

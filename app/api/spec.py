@@ -125,7 +125,10 @@ SCHEMAS: dict[str, dict] = {
         "id_tag": t("string", null=True),
         "meter_start": t("integer", "Wh", null=True),
         "meter_stop": t("integer", "Wh", null=True),
-        "energy_wh": t("number", "meter_stop - meter_start", null=True),
+        "energy_wh": t("number", "meter_stop - meter_start; null when that is negative "
+                       "(meter_anomaly)", null=True),
+        "meter_anomaly": t("boolean", "the meter went backwards (meter_stop < meter_start): "
+                           "the charger's numbers are kept, no energy is counted"),
         "energy_so_far_wh": t("number", "a running transaction's energy so far: its newest "
                               "Energy.Active.Import.Register reading - meter_start (null when "
                               "stopped or before the first reading)", null=True),
@@ -322,6 +325,8 @@ SCHEMAS: dict[str, dict] = {
         "error": obj({"code": t("string", null=True), "description": t("string", null=True),
                       "details": t("object")}, description="present when status is error"),
         "transaction_id": t("integer", "RemoteStartTransaction: the transaction it led to"),
+        "effect_error": t("string", "the outcome is stored, but what it should change in "
+                          "the stored state (configuration, local list version, ...) failed"),
     }),
 }
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",

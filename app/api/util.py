@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 
@@ -16,7 +16,13 @@ MAX_PER_PAGE = 500
 
 
 def json_body() -> dict[str, Any]:
-    body = request.get_json(silent=True)
+    body = None
+    if request.is_json:
+        try:
+            # The app's provider: strict JSON (no NaN, Infinity, 1e400, lone surrogates).
+            body = current_app.json.loads(request.get_data(cache=True))
+        except ValueError as exc:
+            raise ApiError(400, f"the request body is not valid JSON: {exc}"[:300]) from None
     if not isinstance(body, dict):
         raise ApiError(400, "the request body must be a JSON object")
     return body

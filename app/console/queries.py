@@ -223,7 +223,9 @@ def energy_summary(now: datetime | None = None) -> dict[str, float]:
     def stopped_since(start: datetime) -> float:
         return float(db.session.execute(
             select(func.coalesce(func.sum(Transaction.energy_wh), 0.0))
-            .where(Transaction.stopped_at >= start)).scalar_one())
+            # energy_wh is never negative (a backwards meter is flagged, energy None); the
+            # condition keeps rows stored before that rule out too.
+            .where(Transaction.stopped_at >= start, Transaction.energy_wh >= 0)).scalar_one())
 
     return {"today_wh": stopped_since(day) + running, "month_wh": stopped_since(month) + running}
 

@@ -34,5 +34,7 @@ class Command(db.Model):
     sent_at = mapped_column(UTCDateTime)
     completed_at = mapped_column(UTCDateTime)
     duration_ms: Mapped[float | None] = mapped_column(Float)
+    # Set when the outcome is stored but what it should change (command_effects.apply) failed.
+    effect_error: Mapped[str | None] = mapped_column(Text)
     # The transaction a RemoteStartTransaction led to.
     transaction_id: Mapped[int | None] = mapped_column(Integer)

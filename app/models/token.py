@@ -1,12 +1,16 @@
 """Authorization tokens (OCPP 1.6 id tags).
 
-Id tags are CiString20: case-insensitive. A tag is stored as it was entered and looked up with
-``lower(id_tag)`` (indexed), so a reader that reports "04a2b3" matches a card registered as
-"04A2B3", and two tags differing only in case cannot both exist (services.tokens).
+Id tags are CiString20: case-insensitive. A tag is stored as it was entered, with its
+``tag_key`` (Unicode case folding, done in Python) in ``id_tag_key``, unique and indexed: a
+reader that reports "04a2b3" matches a card registered as "04A2B3", "öl-card-1" matches
+"ÖL-CARD-1", and two tags differing only in case cannot both exist. SQL's ``lower()`` is not
+used: SQLite's folds ASCII only, PostgreSQL's depends on the collation.
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Index, String, func
+import unicodedata
+
+from sqlalchemy import Boolean, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -15,11 +19,30 @@ from .base import UTCDateTime, utcnow
 TOKEN_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx")
 
 
+# Case folding can lengthen a tag ("ß" -> "ss", "ﬃ" -> "ffi"): at most three times.
+TAG_KEY_LENGTH = 64
+
+
+def tag_key(id_tag: str) -> str:
+    """The one case-insensitive form of an id tag, for every comparison (SQL and Python)."""
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFC", id_tag).casefold())
+
+
+def key_default(column: str):
+    def default(context) -> str | None:
+        value = context.get_current_parameters().get(column)
+        return None if value is None else tag_key(value)
+    return default
+
+
 class IdToken(db.Model):
     __tablename__ = "id_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_tag: Mapped[str] = mapped_column(String(20), unique=True)
+    # tag_key(id_tag), filled in on insert by any path (ORM, Core, bulk import).
+    id_tag_key: Mapped[str] = mapped_column(String(TAG_KEY_LENGTH), unique=True,
+                                            default=key_default("id_tag"))
     status: Mapped[str] = mapped_column(String(16), default="Accepted")
     expiry_date = mapped_column(UTCDateTime)
     parent_id_tag: Mapped[str | None] = mapped_column(String(20))
@@ -30,9 +53,8 @@ class IdToken(db.Model):
     updated_at = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-Index("ix_id_tokens_id_tag_lower", func.lower(IdToken.id_tag))
-
-
 def same_tag(column, id_tag: str):
-    """SQL condition: ``column`` is ``id_tag``, compared as OCPP does (case-insensitive)."""
-    return func.lower(column) == id_tag.lower()
+    """SQL condition: the id-tag ``column`` (a model attribute with a ``<name>_key`` twin,
+    ``IdToken.id_tag`` or ``Transaction.id_tag``) is ``id_tag``, case-insensitively."""
+    key_column = getattr(column.class_, f"{column.key}_key")
+    return key_column == tag_key(id_tag)

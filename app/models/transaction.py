@@ -1,11 +1,12 @@
 """Charging transactions, their meter values, reservations and DataTransfer records."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
+from .token import TAG_KEY_LENGTH, key_default
 
 
 class Transaction(db.Model):
@@ -21,19 +22,27 @@ class Transaction(db.Model):
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int | None] = mapped_column(Integer)
     id_tag: Mapped[str | None] = mapped_column(String(20))
+    # token.tag_key(id_tag), for case-insensitive filters (filled in on insert).
+    id_tag_key: Mapped[str | None] = mapped_column(String(TAG_KEY_LENGTH),
+                                                   default=key_default("id_tag"))
     id_tag_status: Mapped[str | None] = mapped_column(String(16))
-    meter_start: Mapped[int | None] = mapped_column(Integer)
-    meter_stop: Mapped[int | None] = mapped_column(Integer)
+    # 64 bits, as the charger may send them (Wh registers pass 2^31 in a fleet's lifetime;
+    # Integer is 32-bit on PostgreSQL). Frames refuse integers beyond 64 bits.
+    meter_start: Mapped[int | None] = mapped_column(BigInteger)
+    meter_stop: Mapped[int | None] = mapped_column(BigInteger)
+    # meter_stop - meter_start; None when that is negative (meter_anomaly): never counted.
     energy_wh: Mapped[float | None] = mapped_column(Float)
+    # The charger's meter went backwards (meterStop < meterStart): its numbers are kept as sent.
+    meter_anomaly: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at = mapped_column(UTCDateTime)
     stopped_at = mapped_column(UTCDateTime)
     stop_reason: Mapped[str | None] = mapped_column(String(32))
     stop_id_tag: Mapped[str | None] = mapped_column(String(20))
-    reservation_id: Mapped[int | None] = mapped_column(Integer)
+    reservation_id: Mapped[int | None] = mapped_column(BigInteger)
     # A StopTransaction for a transaction the CSMS never started (-1, or unknown after an
     # offline replay) is kept as its own record with the id the charger used.
     unmatched_stop: Mapped[bool] = mapped_column(Boolean, default=False)
-    reported_transaction_id: Mapped[int | None] = mapped_column(Integer)
+    reported_transaction_id: Mapped[int | None] = mapped_column(BigInteger)
     created_at = mapped_column(UTCDateTime, default=utcnow)
     # Closed by an operator (a user name) because its StopTransaction never came; the charger's
     # own StopTransaction, should it come after all, still replaces the operator's numbers.

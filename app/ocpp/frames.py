@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from .. import strictjson
 from . import errors
 
 CALL = 2
@@ -28,12 +29,17 @@ class Call:
     unique_id: str
     action: str
     payload: dict[str, Any]
+    # Set when the frame carries what strict JSON refuses (NaN, 1e400, an integer beyond 64
+    # bits, a lone surrogate): the session refuses the CALL, in lenient mode too.
+    error: errors.RemoteProtocolError | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class CallResult:
     unique_id: str
+    # Scrubbed (storable) when ``error`` is set: the reply is recorded as invalid.
     payload: dict[str, Any]
+    error: errors.RemoteProtocolError | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,13 +62,35 @@ Message = Call | CallResult | CallError | UnknownMessageType
 
 
 def parse(text: str | bytes) -> Message:
-    """Parse one frame. Raises ``RemoteProtocolError`` with the code to answer with."""
+    """Parse one frame. Raises ``RemoteProtocolError`` with the code to answer with.
+
+    Numbers and text that strict JSON refuses (``strictjson``) do not raise here when the frame
+    is otherwise readable: the message comes back with ``error`` set (a CALLERROR's fields are
+    scrubbed), so that a CALL is refused with its own id and a bad reply is recorded as one.
+    """
+    problem: errors.RemoteProtocolError | None = None
     try:
-        frame = json.loads(text)
+        frame = strictjson.loads(text)
+    except strictjson.OutOfRange as exc:
+        frame = _lenient_loads(text)
+        problem = errors.RemoteProtocolError(errors.TYPE_CONSTRAINT_VIOLATION, str(exc))
+    except strictjson.NonFinite as exc:
+        frame = _lenient_loads(text)
+        problem = errors.RemoteProtocolError(errors.FORMAT_VIOLATION, str(exc))
     except (ValueError, UnicodeDecodeError):
         raise errors.RemoteProtocolError(
             errors.FORMAT_VIOLATION, "Frame is not valid JSON", unique_id=UNKNOWN_ID
         ) from None
+    except RecursionError:
+        raise errors.RemoteProtocolError(
+            errors.FORMAT_VIOLATION, "Frame is nested too deeply", unique_id=UNKNOWN_ID
+        ) from None
+    # A lone surrogate needs a \uD8xx-\uDFxx escape (raw ones cannot be UTF-8): the walk is
+    # only for frames that have one.
+    if problem is None and strictjson.may_have_surrogate(text) and \
+            strictjson.has_lone_surrogate(frame):
+        problem = errors.RemoteProtocolError(
+            errors.FORMAT_VIOLATION, "Frame has a lone UTF-16 surrogate: not Unicode text")
     if not isinstance(frame, list) or len(frame) < 3:
         raise errors.RemoteProtocolError(
             errors.RPC_FRAMEWORK_ERROR, "Frame is not an OCPP-J array", unique_id=UNKNOWN_ID
@@ -84,6 +112,9 @@ def parse(text: str | bytes) -> Message:
             raise errors.RemoteProtocolError(
                 errors.FORMAT_VIOLATION, "CALL payload must be a JSON object", unique_id=unique_id
             )
+        if problem is not None:
+            # The action may itself be unreadable text: the session only needs the id.
+            return Call(unique_id, strictjson.scrub(frame[2]), frame[3], problem)
         return Call(unique_id, frame[2], frame[3])
     if message_type == CALLRESULT:
         if len(frame) != 3 or not isinstance(frame[2], dict):
@@ -91,6 +122,8 @@ def parse(text: str | bytes) -> Message:
                 errors.FORMAT_VIOLATION, "CALLRESULT must be [3, id, {payload}]",
                 unique_id=unique_id,
             )
+        if problem is not None:
+            return CallResult(unique_id, strictjson.scrub(frame[2]), problem)
         return CallResult(unique_id, frame[2])
     if message_type == CALLERROR:
         if len(frame) not in (4, 5) or not isinstance(frame[2], str):
@@ -98,10 +131,23 @@ def parse(text: str | bytes) -> Message:
                 errors.FORMAT_VIOLATION, "CALLERROR must be [4, id, code, description, details]",
                 unique_id=unique_id,
             )
+        if problem is not None:
+            frame = [*frame[:2], *strictjson.scrub(frame[2:])]
         description = frame[3] if isinstance(frame[3], str) else str(frame[3])
         details = frame[4] if len(frame) == 5 and isinstance(frame[4], dict) else {}
         return CallError(unique_id, frame[2], description, details)
     return UnknownMessageType(message_type, unique_id)
+
+
+def _lenient_loads(text: str | bytes) -> Any:
+    """The frame as Python's lenient parser reads it, to answer a frame strict parsing refused
+    for its numbers with the frame's own id."""
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise errors.RemoteProtocolError(
+            errors.FORMAT_VIOLATION, "Frame is not valid JSON", unique_id=UNKNOWN_ID
+        ) from None
 
 
 def _dumps(obj: Any) -> str:
@@ -127,4 +173,7 @@ def call_result(unique_id: str, payload: dict[str, Any]) -> str:
 
 def call_error(unique_id: str, code: str, description: str = "",
                details: dict[str, Any] | None = None) -> str:
-    return _dumps([CALLERROR, unique_id, code, description[:255], details or {}])
+    # ASCII: the id (and a description quoting the charger) may echo a lone surrogate, which
+    # only an escape can carry; a CALLERROR must always be sendable.
+    return json.dumps([CALLERROR, unique_id, code, description[:255], details or {}],
+                      separators=(",", ":"), ensure_ascii=True, default=_default)

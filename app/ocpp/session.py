@@ -121,6 +121,10 @@ class OcppSession:
         return Rejected(reply, exc, action)
 
     def _receive_call(self, call: frames.Call) -> Event:
+        if call.error is not None:
+            # Not strict JSON (NaN, 1e400, an integer beyond 64 bits, a lone surrogate): nothing
+            # could store it, so lenient chargers are refused too.
+            return self._reject(call.unique_id, call.error, call.action)
         if call.action not in self._known:
             exc = errors.RemoteProtocolError(errors.NOT_IMPLEMENTED,
                                              f"Unknown action {call.action!r}")
@@ -149,7 +153,9 @@ class OcppSession:
                            message.unique_id, late=late)
         self._pending = None
         violation = None
-        if isinstance(message, frames.CallResult):
+        if isinstance(message, frames.CallResult) and message.error is not None:
+            violation = message.error
+        elif isinstance(message, frames.CallResult):
             violation = validation.check(self.version.name, validation.RESPONSE,
                                          pending.action, message.payload)
         return ReplyReceived(pending, message, violation)
@@ -163,7 +169,7 @@ class OcppSession:
         if action not in self._known:
             raise errors.LocalProtocolError(f"OCPP {self.version.name} has no action {action!r}",
                                             code=errors.NOT_IMPLEMENTED)
-        violation = validation.check(self.version.name, validation.REQUEST, action, payload)
+        violation = validation.check_outgoing(self.version.name, action, payload)
         if violation is not None:
             raise errors.LocalProtocolError(violation.description, code=violation.code,
                                             details=violation.details)

@@ -21,6 +21,7 @@ import ocpp
 from jsonschema.exceptions import ValidationError as SchemaError
 from ocpp.messages import get_validator
 
+from .. import strictjson
 from . import errors
 
 _SCHEMA_ROOT = os.path.dirname(ocpp.__file__)
@@ -97,17 +98,56 @@ def check(version: str, kind: int, action: str,
         return None
     except fastjsonschema.JsonSchemaException:
         pass
-    return _reference_check(version, kind, action, payload)
+    except RecursionError:
+        return _too_deep()
+    try:
+        return _reference_check(version, kind, action, payload)
+    except RecursionError:
+        return _too_deep()
 
 
-def _reference_check(version: str, kind: int, action: str,
-                     payload: dict[str, Any]) -> errors.RemoteProtocolError | None:
+def check_outgoing(version: str, action: str, payload: dict[str, Any], *,
+                   partial: bool = False) -> errors.RemoteProtocolError | None:
+    """Validate a CALL of ours (a command's payload), strictly: besides the schema, no integer
+    beyond 64 bits and no NaN or infinity (incoming frames are held to the same by
+    ``frames.parse``). ``partial``: fields the payload lacks are not an error yet (a command's
+    ``prepare`` fills some in), but the fields given must be valid before anything uses them.
+
+    Raises KeyError when the version has no schema for the action.
+    """
+    big = strictjson.out_of_range_int(payload)
+    if big is not None:
+        return errors.RemoteProtocolError(
+            errors.TYPE_CONSTRAINT_VIOLATION, f"{strictjson.abbreviate(big)} does not fit a 64-bit "
+            "integer")
+    if strictjson.has_non_finite(payload):
+        return errors.RemoteProtocolError(errors.FORMAT_VIOLATION,
+                                          "NaN and Infinity are not JSON numbers")
+    if not partial:
+        return check(version, REQUEST, action, payload)
+    if _fast_validator(version, REQUEST, action) is None:
+        raise KeyError(action)
+    try:
+        return _reference_check(version, REQUEST, action, payload, skip_missing=True)
+    except RecursionError:
+        return _too_deep()
+
+
+def _too_deep() -> errors.RemoteProtocolError:
+    return errors.RemoteProtocolError(errors.FORMAT_VIOLATION, "payload is nested too deeply")
+
+
+def _reference_check(version: str, kind: int, action: str, payload: dict[str, Any], *,
+                     skip_missing: bool = False) -> errors.RemoteProtocolError | None:
     if (version, kind, action) in _DECIMAL_SCHEMAS:
         validator = get_validator(kind, action, version, parse_float=decimal.Decimal)
         payload = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
     else:
         validator = get_validator(kind, action, version)
-    error: SchemaError | None = next(iter(validator.iter_errors(payload)), None)
+    found = validator.iter_errors(payload)
+    if skip_missing:
+        found = (e for e in found if not (e.validator == "required" and not e.absolute_path))
+    error: SchemaError | None = next(iter(found), None)
     if error is None:
         return None
     code = _KEYWORD_CODES.get(error.validator, errors.PROPERTY_CONSTRAINT_VIOLATION)

@@ -3,18 +3,21 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from ..models import IdToken
+from ..models.token import tag_key
 from .time import iso
 
 tokens = IdToken.__table__
+# OCPP 1.6 IdToken is CiString20.
+MAX_ID_TAG = 20
 # Built once: a fleet reconnecting at once authorises thousands of tags in a few seconds, and
 # building a statement costs more than running it.
-# Id tags are case-insensitive (CiString20): compared lower-cased, on an index of lower(id_tag).
+# Id tags are case-insensitive (CiString20): compared by their indexed tag_key.
 _SELECT_TOKEN = select(tokens.c.status, tokens.c.expiry_date, tokens.c.parent_id_tag).where(
-    func.lower(tokens.c.id_tag) == bindparam("id_tag_lower"))
+    tokens.c.id_tag_key == bindparam("key"))
 _INSERT_TOKEN = insert(tokens)
 
 
@@ -24,7 +27,11 @@ def id_tag_info(conn: Connection, id_tag: str, now: datetime, unknown_policy: st
     Unknown tags are Invalid, or, with ``unknown_policy == "accept"``, recorded and Accepted.
     An Accepted tag past its expiry date is Expired.
     """
-    row = conn.execute(_SELECT_TOKEN, {"id_tag_lower": id_tag.lower()}).first()
+    if not isinstance(id_tag, str) or len(id_tag) > MAX_ID_TAG:
+        # Only a lenient charger gets here: no token can have it, and it is not recorded
+        # (clipped, it would be another tag).
+        return {"status": "Invalid"}
+    row = conn.execute(_SELECT_TOKEN, {"key": tag_key(id_tag)}).first()
     if row is None:
         if unknown_policy != "accept":
             return {"status": "Invalid"}

@@ -31,8 +31,29 @@ from ..models import (
     Reservation,
     utcnow,
 )
+from ..ocpp.errors import RemoteProtocolError
 from . import files, stations
+from .stations import MAX_CONNECTOR_ID
 from .time import iso, parse_timestamp
+
+# Integer columns are 32-bit on PostgreSQL: a number a charger reports is kept only if it fits.
+INTEGER_MAX = 2**31 - 1
+
+
+def _storable_int(value: Any) -> int | None:
+    """``value`` as an int for an Integer column, or None when it is not one or does not fit."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value if -INTEGER_MAX - 1 <= value <= INTEGER_MAX else None
+
+
+def _id_field(value: Any, name: str, low: int = 0, high: int = INTEGER_MAX) -> int:
+    """An id from a command's payload or options, within what the database stores."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise EffectError(400, f"{name} must be a whole number")
+    if not low <= value <= high:
+        raise EffectError(400, f"{name} must be from {low} to {high}")
+    return value
 
 
 class EffectError(Exception):
@@ -113,9 +134,11 @@ def _changed_configuration(command: Command, charger: Charger) -> None:
                  unknown=False)
         if command.request["key"] == "HeartbeatInterval":
             try:
-                charger.heartbeat_interval = int(command.request["value"])
+                interval = _storable_int(int(command.request["value"]))
             except ValueError:
-                pass
+                interval = None
+            if interval is not None and interval >= 0:
+                charger.heartbeat_interval = interval
 
 
 # Local authorization list ------------------------------------------------------------------
@@ -144,6 +167,7 @@ def token_list_entries(accepted_only: bool = False) -> list[dict]:
 def _prepare_local_list(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
     payload.setdefault("updateType", "Full")
     payload.setdefault("listVersion", (charger.local_list_version or 0) + 1)
+    _id_field(payload["listVersion"], "listVersion", -INTEGER_MAX - 1)
     if "localAuthorizationList" not in payload:
         if payload["updateType"] != "Full":
             raise EffectError(400, "a Differential list needs localAuthorizationList")
@@ -154,14 +178,15 @@ def _prepare_local_list(command: Command, charger: Charger, payload: dict, optio
 @_on_apply("SendLocalList")
 def _sent_local_list(command: Command, charger: Charger) -> None:
     if _accepted(command):
-        charger.local_list_version = command.request["listVersion"]
+        charger.local_list_version = _storable_int(command.request["listVersion"])
         charger.local_list_updated_at = utcnow()
 
 
 @_on_apply("GetLocalListVersion")
 def _got_local_list_version(command: Command, charger: Charger) -> None:
     if command.status == "completed":
-        charger.local_list_version = command.response["listVersion"]
+        # A version that does not fit is not stored (the reply keeps it).
+        charger.local_list_version = _storable_int(command.response["listVersion"])
         charger.local_list_updated_at = utcnow()
 
 
@@ -175,13 +200,15 @@ def _prepare_reservation(command: Command, charger: Charger, payload: dict, opti
     if "reservationId" not in payload:
         next_id = (db.session.execute(select(func.max(Reservation.id))).scalar() or 0) + 1
         payload["reservationId"] = next_id
+    _id_field(payload["reservationId"], "reservationId")
+    _id_field(payload["connectorId"], "connectorId", 0, MAX_CONNECTOR_ID)
     existing = db.session.get(Reservation, payload["reservationId"])
     if existing is not None and existing.charger_id != charger.id:
         raise EffectError(409, f"reservation {payload['reservationId']} belongs to another charger")
     try:
         expiry = parse_timestamp(payload["expiryDate"], "expiryDate")
-    except Exception:  # noqa: BLE001 - report as a bad request
-        raise EffectError(400, "expiryDate must be an ISO 8601 time") from None
+    except RemoteProtocolError as exc:  # report as a bad request
+        raise EffectError(400, exc.description) from None
     reservation = existing or Reservation(id=payload["reservationId"], charger_id=charger.id)
     reservation.connector_id = payload["connectorId"]
     reservation.id_tag = payload["idTag"]
@@ -206,6 +233,13 @@ def _reserved(command: Command, charger: Charger) -> None:
     reservation.updated_at = utcnow()
 
 
+@_on_prepare("CancelReservation")
+def _prepare_cancel(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    if "reservationId" in payload:
+        _id_field(payload["reservationId"], "reservationId")
+    return payload
+
+
 @_on_apply("CancelReservation")
 def _cancelled(command: Command, charger: Charger) -> None:
     reservation = db.session.get(Reservation, command.request["reservationId"])
@@ -223,6 +257,7 @@ def _prepare_firmware(command: Command, charger: Charger, payload: dict, options
                                     status="requested")
     file_id = options.get("firmware_file_id")
     if file_id is not None:
+        _id_field(file_id, "firmware_file_id", 1)
         firmware = db.session.get(FirmwareFile, file_id)
         if firmware is None:
             raise EffectError(404, f"no firmware file {file_id}")
@@ -236,8 +271,8 @@ def _prepare_firmware(command: Command, charger: Charger, payload: dict, options
     deployment.location = payload["location"]
     try:
         deployment.retrieve_date = parse_timestamp(payload["retrieveDate"], "retrieveDate")
-    except Exception:  # noqa: BLE001
-        raise EffectError(400, "retrieveDate must be an ISO 8601 time") from None
+    except RemoteProtocolError as exc:
+        raise EffectError(400, exc.description) from None
     db.session.add(deployment)
     return payload
 
@@ -297,6 +332,8 @@ def _connectors_for(charger: Charger, connector_id: int) -> list[Connector]:
 @_on_prepare("ChangeAvailability")
 def _prepare_availability(command: Command, charger: Charger, payload: dict,
                           options: dict) -> dict:
+    if "connectorId" in payload:
+        _id_field(payload["connectorId"], "connectorId", 0, MAX_CONNECTOR_ID)
     if isinstance(payload.get("connectorId"), int) and payload.get("type") in ("Inoperative",
                                                                                "Operative"):
         for connector in _connectors_for(charger, payload["connectorId"]):

@@ -6,7 +6,6 @@ the charger's socket (see ``routing``).
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from .. import events
+from .. import events, strictjson
 from ..extensions import db
 from ..models import Charger, Command, utcnow
 from ..ocpp import v16, validation
@@ -61,7 +60,7 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
         payload = {}
     if not isinstance(payload, dict):
         raise CommandRefused(400, "payload must be a JSON object")
-    if not _is_unicode_text(payload):
+    if strictjson.has_lone_surrogate(payload):
         raise CommandRefused(422, "payload is not valid Unicode text (it has a lone UTF-16 "
                                   "surrogate, such as \\ud800)")
     timeout = float(timeout if timeout is not None else current_app.config["OCPP_CALL_TIMEOUT"])
@@ -69,6 +68,9 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
         raise CommandRefused(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} s")
     if not router.is_connected(identity):
         raise CommandRefused(409, f"charger {identity!r} is not connected")
+    # The values given are checked before prepare uses them (an id that is a list, an integer
+    # beyond 64 bits); fields prepare fills in may still be missing here.
+    _check_payload(version, action, payload, partial=True)
     command = Command(charger_id=charger.id, action=action, status="pending", timeout=timeout,
                       requested_by=requested_by, source=source, created_at=utcnow())
     db.session.add(command)
@@ -78,11 +80,11 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
     except command_effects.EffectError as exc:
         db.session.rollback()
         raise CommandRefused(exc.status, str(exc)) from None
-    violation = validation.check(version, validation.REQUEST, action, payload)
-    if violation is not None:
+    try:
+        _check_payload(version, action, payload)
+    except CommandRefused:
         db.session.rollback()
-        raise CommandRefused(422, f"invalid {action} payload: {violation.description}",
-                             {"code": violation.code, **violation.details})
+        raise
     command.request = payload
     db.session.commit()
     if wait:
@@ -92,13 +94,12 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
     return command
 
 
-def _is_unicode_text(payload: dict[str, Any]) -> bool:
-    """Whether the payload can be sent as a websocket text frame (UTF-8)."""
-    try:
-        json.dumps(payload, ensure_ascii=False, default=str).encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
+def _check_payload(version: str, action: str, payload: dict[str, Any], *,
+                   partial: bool = False) -> None:
+    violation = validation.check_outgoing(version, action, payload, partial=partial)
+    if violation is not None:
+        raise CommandRefused(422, f"invalid {action} payload: {violation.description}",
+                             {"code": violation.code, **violation.details})
 
 
 def _execute_in_app(app, command_id: int) -> None:
@@ -118,6 +119,28 @@ def execute(command_id: int) -> Command:
     # Never wait on a socket inside a transaction: SQLite would stay locked meanwhile.
     db.session.commit()
     outcome = router.call(identity, action, request, timeout)
+    command = _record_outcome(command_id, outcome)
+    # The outcome is committed first: an effect that fails (a value the charger reported that
+    # cannot be stored) is logged and noted, and never leaves the command pending.
+    try:
+        command_effects.apply(command, db.session.get(Charger, command.charger_id))
+        db.session.commit()
+    except Exception as exc:  # noqa: BLE001 - the outcome stands; say what was not stored
+        db.session.rollback()
+        log.exception("command %s %s: storing its effect failed", command_id, action)
+        command = db.session.get(Command, command_id)
+        first_line = (str(exc).splitlines() or [""])[0]
+        command.effect_error = f"{type(exc).__name__}: {first_line}"[:500]
+        db.session.commit()
+    events.publish("command", identity, command_id=command.id, action=action,
+                   status=command.status)
+    log.info("command %s %s to %s: %s", command.id, action, identity, command.status)
+    return command
+
+
+def _record_outcome(command_id: int, outcome: Any) -> Command:
+    """Store what became of the CALL; if the reply itself cannot be stored, the command is an
+    error saying so (it must never stay pending)."""
     command = db.session.get(Command, command_id)
     command.status = outcome.status
     command.message_id = outcome.message_id or None
@@ -128,11 +151,23 @@ def execute(command_id: int) -> Command:
     command.sent_at = outcome.sent_at
     command.completed_at = utcnow()
     command.duration_ms = outcome.duration_ms
-    command_effects.apply(command, db.session.get(Charger, command.charger_id))
+    try:
+        db.session.commit()
+        return command
+    except Exception:  # noqa: BLE001
+        db.session.rollback()
+        log.exception("command %s: storing the outcome failed", command_id)
+    command = db.session.get(Command, command_id)
+    command.status = "error"
+    command.message_id = None
+    command.response = None
+    command.error_code = "InternalError"
+    command.error_description = "the charger's reply could not be stored"
+    command.error_details = None
+    command.sent_at = outcome.sent_at
+    command.completed_at = utcnow()
+    command.duration_ms = outcome.duration_ms
     db.session.commit()
-    events.publish("command", identity, command_id=command.id, action=action,
-                   status=command.status)
-    log.info("command %s %s to %s: %s", command.id, action, identity, command.status)
     return command
 
 
@@ -156,6 +191,8 @@ def command_to_dict(command: Command) -> dict[str, Any]:
     if command.status == "error":
         body["error"] = {"code": command.error_code, "description": command.error_description,
                          "details": command.error_details or {}}
+    if command.effect_error:
+        body["effect_error"] = command.effect_error
     if command.transaction_id is not None:
         body["transaction_id"] = command.transaction_id
     return body

@@ -1,10 +1,15 @@
 """Sampled meter values: parsing, unit normalisation (kWh to Wh, kW to W, ...), raw kept."""
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Any
 
+from ..models import MeterValue
+from .sql import fit_strings
 from .time import parse_timestamp
+
+_table = MeterValue.__table__
 
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"
 # OCPP 1.6: the unit defaults to Wh (for the default measurand and energy registers).
@@ -20,14 +25,17 @@ _SCALE = {
 
 
 def normalise(raw_value: str, unit: str | None) -> tuple[float | None, str | None]:
-    """Return (value, unit) in base units; value is None when it is not a number."""
+    """Return (value, unit) in base units; value is None when it is not a finite number
+    (``float`` also reads "NaN", "Infinity" and "1e400", which no statistic can use)."""
     try:
         value = float(raw_value)
     except (TypeError, ValueError):
         return None, unit
     if unit in _SCALE:
         base, factor = _SCALE[unit]
-        return value * factor, base
+        value, unit = value * factor, base  # 1e308 kWh overflows here
+    if not math.isfinite(value):
+        return None, unit
     return value, unit
 
 
@@ -43,7 +51,7 @@ def sampled_rows(meter_values: list[dict[str, Any]], *, charger_id: int, connect
             unit = raw_unit if raw_unit is not None else (
                 DEFAULT_UNIT if measurand.startswith("Energy.Active") else None)
             value, unit = normalise(sample.get("value"), unit)
-            rows.append({
+            rows.append(fit_strings(_table, {
                 "charger_id": charger_id,
                 "connector_id": connector_id,
                 "transaction_id": transaction_id,
@@ -58,5 +66,5 @@ def sampled_rows(meter_values: list[dict[str, Any]], *, charger_id: int, connect
                 "location": sample.get("location"),
                 "format": sample.get("format"),
                 "source": source,
-            })
+            }))
     return rows

@@ -15,6 +15,7 @@ from ..models import (
     FirmwareDeployment,
     FirmwareStatus,
 )
+from .sql import fit_strings
 
 diagnostics_requests = DiagnosticsRequest.__table__
 diagnostics_status = DiagnosticsStatus.__table__
@@ -27,6 +28,7 @@ def _record_progress(conn: Connection, history, requests, link: str, charger_id:
                      status: str, now: datetime) -> None:
     """Append ``status`` to ``history``, linked to the charger's latest row of ``requests``,
     and make it that request's status (``Idle`` says nothing about a request)."""
+    status = fit_strings(history, {"status": status})["status"]
     request_id = conn.execute(
         select(requests.c.id).where(requests.c.charger_id == charger_id)
         .order_by(requests.c.id.desc()).limit(1)
@@ -78,8 +80,8 @@ def data_transfer_reply(identity: str, vendor_id: str, message_id: str | None,
 def record_data_transfer(conn: Connection, charger_id: int, direction: str, vendor_id: str,
                          message_id: str | None, data: str | None, reply: dict[str, Any] | None,
                          now: datetime) -> None:
-    conn.execute(insert(data_transfers).values(
-        charger_id=charger_id, direction=direction, vendor_id=vendor_id, message_id=message_id,
-        data=data, status=(reply or {}).get("status"), response_data=(reply or {}).get("data"),
-        created_at=now,
-    ))
+    conn.execute(insert(data_transfers).values(**fit_strings(data_transfers, {
+        "charger_id": charger_id, "direction": direction, "vendor_id": vendor_id,
+        "message_id": message_id, "data": data, "status": (reply or {}).get("status"),
+        "response_data": (reply or {}).get("data"), "created_at": now,
+    })))

@@ -14,7 +14,7 @@ from sqlalchemy.engine import Connection
 
 from ..models import Charger, Connector, StatusNotification
 from ..ocpp import errors
-from .sql import upsert
+from .sql import fit_strings, upsert
 
 chargers = Charger.__table__
 connectors = Connector.__table__
@@ -71,7 +71,7 @@ def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: da
     ``heartbeat_interval`` is the interval the reply tells the charger: it is the charger's
     heartbeat interval only when the boot is Accepted (otherwise it is a retry delay).
     """
-    values = {column: boot.get(key) for column, key in BOOT_FIELDS.items()}
+    values = fit_strings(chargers, {column: boot.get(key) for column, key in BOOT_FIELDS.items()})
     conn.execute(_BOOT, {"cid": charger_id, "now": now, **values})
     status = REGISTRATION_REPLY.get(
         conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one(), "Rejected")
@@ -117,6 +117,7 @@ def record_status(conn: Connection, charger_id: int, status: dict[str, Any],
 
     ``status``: connector_id, status, error_code, info, vendor_id, vendor_error_code, timestamp.
     """
+    status = fit_strings(status_history, dict(status))
     conn.execute(insert(status_history), [{**status, "charger_id": charger_id, "received_at": now}])
     values = {
         "charger_id": charger_id,

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 from ..models import IdToken, utcnow
 from ..models.base import isoformat
-from ..models.token import TOKEN_STATUSES, same_tag
+from ..models.token import TOKEN_STATUSES, same_tag, tag_key
 
 # OCPP 1.6 IdToken is CiString20Type.
 MAX_ID_TAG = 20
@@ -105,8 +105,10 @@ def query(*, status: str | None = None, q: str | None = None) -> Select:
             raise TokenError(f"status must be one of {', '.join(TOKEN_STATUSES)}")
         stmt = stmt.where(IdToken.status == status)
     if q:
-        escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(IdToken.id_tag.like(f"%{escaped}%", escape="\\"))
+        # On the folded key: the same case-insensitive rule as lookups, on every database.
+        key = tag_key(q)
+        escaped = key.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        stmt = stmt.where(IdToken.id_tag_key.like(f"%{escaped}%", escape="\\"))
     return stmt
 
 
@@ -168,7 +170,7 @@ def import_batch(conn: Connection, rows: list[tuple[str, dict[str, Any]]]) -> li
     now = utcnow()
     created: list[bool] = []
     for id_tag, values in rows:
-        existing = conn.execute(select(table.c.id).where(same_tag(table.c.id_tag, id_tag))
+        existing = conn.execute(select(table.c.id).where(table.c.id_tag_key == tag_key(id_tag))
                                 ).scalar()
         if existing is None:
             conn.execute(insert(table).values(

@@ -12,15 +12,28 @@ from typing import Any
 from sqlalchemy import and_, bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
-from ..models import Command, MeterValue, Reservation, Transaction
+from ..models import Command, ConfigurationKey, MeterValue, Reservation, Transaction
+from ..models.token import tag_key
 from ..storage.bulk import insert_rows
 from .authorization import id_tag_info
 from .metering import sampled_rows
+from .sql import fit_strings
+from .stations import MAX_CONNECTOR_ID
 
 transactions = Transaction.__table__
 meter_values = MeterValue.__table__
 reservations = Reservation.__table__
 commands = Command.__table__
+configuration = ConfigurationKey.__table__
+
+# Our ids (transactions, reservations) are Integer: 32 bits on PostgreSQL, where comparing
+# with a larger number fails. A charger's id beyond that is not one of ours.
+OUR_ID_MAX = 2**31 - 1
+
+
+def _may_be_ours(record_id: int | None) -> bool:
+    return record_id is not None and -OUR_ID_MAX - 1 <= record_id <= OUR_ID_MAX
+
 
 # How long after an accepted RemoteStartTransaction the charger's StartTransaction is linked to it.
 REMOTE_START_WINDOW = timedelta(minutes=10)
@@ -44,16 +57,47 @@ _SELECT_REMOTE_STARTS = select(commands.c.id, commands.c.request).where(
 ).order_by(commands.c.id.desc())
 
 
+_SELECT_CONNECTOR_COUNT = select(configuration.c.value).where(
+    configuration.c.charger_id == bindparam("charger_id"),
+    configuration.c.key == "NumberOfConnectors")
+
+
+def connector_refusal(conn: Connection, charger_id: int, connector_id: int) -> str | None:
+    """Why a transaction cannot be on ``connector_id``, or None.
+
+    Connector 0 is the whole charger, never a transaction's; a connector beyond the charger's
+    NumberOfConnectors (when it reported one) does not exist. Without it, 1..MAX_CONNECTOR_ID.
+    """
+    if connector_id < 1:
+        return f"connectorId {connector_id}: a transaction is on a connector from 1"
+    reported = conn.execute(_SELECT_CONNECTOR_COUNT, {"charger_id": charger_id}).scalar()
+    try:
+        count = int(reported) if reported is not None else None
+    except ValueError:
+        count = None
+    if count is not None and 0 < count < connector_id:
+        return f"connectorId {connector_id}: the charger has {count} (NumberOfConnectors)"
+    if connector_id > MAX_CONNECTOR_ID:
+        return f"connectorId {connector_id} is outside 1..{MAX_CONNECTOR_ID}"
+    return None
+
+
 def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], now: datetime,
                       unknown_tag_policy: str) -> dict[str, Any]:
-    """Record a StartTransaction; return ``{transactionId, idTagInfo}``.
+    """Record a StartTransaction; return ``{transactionId, idTagInfo}``, or ``{"refused":
+    reason}`` for a connector that cannot have one (nothing is stored; the handler answers
+    with a CALLERROR; raising here would roll back the writer's whole batch).
 
     ``start``: connector_id, id_tag, meter_start, timestamp, reservation_id.
     """
+    refusal = connector_refusal(conn, charger_id, start["connector_id"])
+    if refusal is not None:
+        return {"refused": refusal}
     info = id_tag_info(conn, start["id_tag"], now, unknown_tag_policy)
-    key = {"charger_id": charger_id, "connector_id": start["connector_id"],
-           "id_tag": start["id_tag"], "started_at": start["timestamp"],
-           "meter_start": start["meter_start"]}
+    key = fit_strings(transactions, {
+        "charger_id": charger_id, "connector_id": start["connector_id"],
+        "id_tag": start["id_tag"], "started_at": start["timestamp"],
+        "meter_start": start["meter_start"]})
     existing = conn.execute(_SELECT_RETRIED_START, key).scalar()
     if existing is not None:
         return {"transactionId": existing, "idTagInfo": info}
@@ -61,12 +105,12 @@ def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], 
         **key, "id_tag_status": info["status"], "reservation_id": start.get("reservation_id"),
         "created_at": now,
     }).inserted_primary_key[0]
-    if start.get("reservation_id") is not None:
+    if _may_be_ours(start.get("reservation_id")):
         conn.execute(update(reservations)
                      .where(reservations.c.id == start["reservation_id"],
                             reservations.c.charger_id == charger_id)
                      .values(status="used", transaction_id=tx_id, updated_at=now))
-    _link_remote_start(conn, charger_id, start["id_tag"], tx_id, now)
+    _link_remote_start(conn, charger_id, key["id_tag"], tx_id, now)
     return {"transactionId": tx_id, "idTagInfo": info}
 
 
@@ -75,7 +119,7 @@ def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: in
     candidates = conn.execute(_SELECT_REMOTE_STARTS, {
         "charger_id": charger_id, "since": now - REMOTE_START_WINDOW}).all()
     for command_id, request in candidates:
-        if str((request or {}).get("idTag", "")).lower() == id_tag.lower():  # CiString
+        if tag_key(str((request or {}).get("idTag", ""))) == tag_key(id_tag):  # CiString
             conn.execute(update(commands).where(commands.c.id == command_id)
                          .values(transaction_id=tx_id))
             return
@@ -90,7 +134,7 @@ _SELECT_KNOWN = select(
 
 
 def _known_transaction(conn: Connection, charger_id: int, tx_id: int | None):
-    if tx_id is None:
+    if not _may_be_ours(tx_id):
         return None
     return conn.execute(_SELECT_KNOWN, {"tx_id": tx_id, "charger_id": charger_id}).first()
 
@@ -121,14 +165,18 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
         if known.stopped_at is not None and known.closed_by is None:
             return reply  # a retried stop: already counted
         # Closed by an operator meanwhile: the charger's own numbers replace the estimate.
-        energy = None
+        energy, anomaly = None, False
         if known.meter_start is not None:
             energy = float(stop["meter_stop"] - known.meter_start)
+            if energy < 0:
+                # The meter went backwards (a replaced meter, a reset, a bug): keep the
+                # charger's numbers, flag the transaction, count no energy.
+                energy, anomaly = None, True
         conn.execute(update(transactions).where(transactions.c.id == known.id).values(
-            meter_stop=stop["meter_stop"], stopped_at=stop["timestamp"],
-            stop_reason=stop.get("reason") or "Local", stop_id_tag=stop.get("id_tag"),
-            energy_wh=energy, closed_by=None,
-        ))
+            **fit_strings(transactions, {
+                "meter_stop": stop["meter_stop"], "stopped_at": stop["timestamp"],
+                "stop_reason": stop.get("reason") or "Local", "stop_id_tag": stop.get("id_tag"),
+                "energy_wh": energy, "meter_anomaly": anomaly, "closed_by": None})))
         tx_id = known.id
     else:
         tx_id = _record_unmatched_stop(conn, charger_id, stop, now)
@@ -144,6 +192,8 @@ def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], no
 def _record_unmatched_stop(conn: Connection, charger_id: int, stop: dict[str, Any],
                            now: datetime) -> int | None:
     """Keep a stop for a transaction we never saw (-1, or lost in an offline replay)."""
+    stop = fit_strings(transactions, {**stop, "stop_reason": stop.get("reason") or "Local",
+                                       "stop_id_tag": stop.get("id_tag")})
     duplicate = conn.execute(select(transactions.c.id).where(and_(
         transactions.c.charger_id == charger_id,
         transactions.c.unmatched_stop.is_(True),
@@ -156,6 +206,6 @@ def _record_unmatched_stop(conn: Connection, charger_id: int, stop: dict[str, An
     return conn.execute(insert(transactions).values(
         charger_id=charger_id, unmatched_stop=True,
         reported_transaction_id=stop["transaction_id"], meter_stop=stop["meter_stop"],
-        stopped_at=stop["timestamp"], stop_reason=stop.get("reason") or "Local",
-        stop_id_tag=stop.get("id_tag"), id_tag=stop.get("id_tag"), created_at=now,
+        stopped_at=stop["timestamp"], stop_reason=stop["stop_reason"],
+        stop_id_tag=stop["stop_id_tag"], id_tag=stop["stop_id_tag"], created_at=now,
     )).inserted_primary_key[0]

@@ -132,6 +132,7 @@ def to_dict(tx: Transaction, so_far: dict[int, float] | None = None) -> dict[str
         "meter_stop": tx.meter_stop,
         "energy_wh": tx.energy_wh,
         "energy_so_far_wh": (so_far or {}).get(tx.id) if is_running(tx) else None,
+        "meter_anomaly": tx.meter_anomaly,
         "started_at": isoformat(tx.started_at),
         "stopped_at": isoformat(tx.stopped_at),
         "stop_reason": tx.stop_reason,

@@ -105,3 +105,23 @@ def test_viewer_cannot_write(api, viewer, identity):
     assert viewer.patch(f"/tokens/{tag}", json={"status": "Blocked"}).status_code == 403
     assert viewer.delete(f"/tokens/{tag}").status_code == 403
     assert Api(api.base[:-len("/api/v1")], None).get("/tokens").status_code == 401
+
+
+def test_non_ascii_capitals_are_one_tag(api, charger, identity):
+    """SQLite's lower() folds ASCII only: 'ÖL-CARD' was unreachable and had a twin."""
+    n = identity.split("-")[1]
+    tag = f"ÖL-{n}-STRAẞE"[:20]
+    created = api.post("/tokens", json={"id_tag": tag})
+    assert created.status_code == 201, created.text
+    folded = f"öl-{n}-strasse"  # Unicode case folding: ẞ -> ss
+    for other in (tag.lower(), folded):
+        assert api.get(f"/tokens/{other}").json()["id_tag"] == tag
+        twin = api.post("/tokens", json={"id_tag": other})
+        assert twin.status_code == 409, twin.text
+        assert charger.call(call.Authorize(id_tag=other)).id_tag_info["status"] == "Accepted"
+    found = api.get("/tokens", params={"q": f"Öl-{n}"}).json()["items"]
+    assert [t["id_tag"] for t in found] == [tag]
+    tx = charger.call(call.StartTransaction(connector_id=1, id_tag=tag, meter_start=0,
+                                            timestamp="2026-05-01T12:00:00Z")).transaction_id
+    listed = api.get("/transactions", params={"id_tag": tag.lower()}).json()["items"]
+    assert [t["id"] for t in listed] == [tx]

@@ -118,3 +118,26 @@ def test_a_running_transaction_shows_its_energy_so_far(api, charger, identity):
                                       timestamp=_iso(t0 + timedelta(seconds=90))))
     detail = api.get(f"/transactions/{tx_id}").json()
     assert (detail["energy_so_far_wh"], detail["energy_wh"]) == (None, 3000.0)
+
+
+def test_non_finite_meter_values_are_not_stored_and_the_json_is_strict(api, charger):
+    import json
+
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    tx_id = charger.call(call.StartTransaction(connector_id=1, id_tag="INF", meter_start=0,
+                                               timestamp=_iso(t0))).transaction_id
+    raw = ("Infinity", "-Infinity", "NaN", "1e400", "1e308")
+    charger.call(call.MeterValues(connector_id=1, transaction_id=tx_id, meter_value=[
+        {"timestamp": _iso(t0), "sampledValue": [
+            {"value": value, "unit": "kWh", "measurand": "Energy.Active.Import.Register"}
+            for value in raw]}]))
+    detail = api.get(f"/transactions/{tx_id}")
+    assert detail.status_code == 200
+
+    def refuse(name):
+        raise AssertionError(f"{name} in the API's JSON")
+
+    body = json.loads(detail.text, parse_constant=refuse)
+    # 1e308 kWh is a number, but not in Wh: no value for any of them, the raw text kept.
+    assert [(mv["raw_value"], mv["value"]) for mv in body["meter_values"]] == [
+        (value, None) for value in raw]

@@ -13,7 +13,9 @@ from typing import Any
 from ... import events
 from ...services import authorization, notifications, stations, transactions
 from ...services.time import iso, parse_timestamp
+from .. import errors
 from ..context import ChargerContext
+from ..errors import RemoteProtocolError
 
 Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
 
@@ -64,6 +66,8 @@ def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     }
     reply = ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
                            ctx.unknown_tag_policy)
+    if "refused" in reply:
+        raise RemoteProtocolError(errors.PROPERTY_CONSTRAINT_VIOLATION, reply["refused"])
     ctx.remember_transaction(reply["transactionId"])
     events.publish("transaction_started", ctx.identity, transaction_id=reply["transactionId"],
                    connector_id=p["connectorId"], id_tag=p["idTag"])
