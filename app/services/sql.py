@@ -9,6 +9,8 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from ..storage.text import storable
+
 
 def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> None:
     """INSERT ... ON CONFLICT (keys) DO UPDATE the other columns; SQLite and PostgreSQL."""
@@ -27,7 +29,8 @@ def _string_limits(table: Table) -> tuple[tuple[str, int | None], ...]:
 
 def fit_strings(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     """``row`` with its text made to fit ``table``'s String(n) columns: clipped to n characters
-    (a non-text value, possible from a lenient charger, is stored as its text).
+    (a non-text value, possible from a lenient charger, is stored as its text), lone
+    surrogates replaced (``storage.text.storable``, the one rule for charger text).
 
     For rows built from what chargers send: the schema bounds most fields, but not every one
     (a sampled value), and a lenient charger's violations are processed anyway. SQLite would
@@ -36,10 +39,6 @@ def fit_strings(table: Table, row: dict[str, Any]) -> dict[str, Any]:
     """
     for name, limit in _string_limits(table):
         value = row.get(name)
-        if value is None:
-            continue
-        if value.__class__ is not str:
-            value = row[name] = str(value)
-        if limit is not None and len(value) > limit:
-            row[name] = value[:limit]
+        if value is not None:
+            row[name] = storable(value, limit)
     return row
