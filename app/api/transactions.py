@@ -9,7 +9,7 @@ from . import bp
 from .args import charger_id_arg, check_id
 from .auth import can_write
 from .errors import ApiError
-from .util import paginate, parse_time_arg
+from .util import json_body, paginate, parse_time_arg
 
 
 @bp.get("/transactions")
@@ -37,9 +37,7 @@ def get_transaction(transaction_id: int):
 @can_write
 def close_transaction(transaction_id: int):
     """Close a transaction whose StopTransaction will never come (body optional)."""
-    body = request.get_json(silent=True) if request.get_data() else {}
-    if not isinstance(body, dict):
-        raise ApiError(400, "the request body must be a JSON object (or empty)")
+    body = json_body() if request.get_data() else {}
     unknown = sorted(set(body) - {"meter_stop", "reason"})
     if unknown:
         raise ApiError(400, f"unknown field(s): {', '.join(unknown)}; allowed: meter_stop, "

@@ -94,7 +94,7 @@ def test_close_a_transaction_that_never_got_its_stop(server, api, viewer, charge
     other = _start(charger, meter_start=10, register="5010")
     assert viewer.post(f"/transactions/{tx_id}/close").status_code == 403
     for body, fragment in (({"meter_stop": "x"}, "meter_stop"), ({"meter_stop": 999}, "below"),
-                           ({"meter_stop": 10**30}, "meter_stop"), ({"reason": "r" * 33},
+                           ({"meter_stop": 10**30}, "64-bit"), ({"reason": "r" * 33},
                                                                     "reason"),
                            ({"colour": 1}, "colour")):
         bad = api.post(f"/transactions/{tx_id}/close", json=body)
