@@ -11,7 +11,7 @@ import os
 from flask import Flask
 
 from .config import load_config
-from .extensions import db, migrate, sock
+from .extensions import db, migrate
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -28,7 +28,6 @@ def create_app(overrides: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
-    sock.init_app(app)
     with app.app_context():
         from .storage.sqlite import configure_sqlite
 

@@ -1,6 +1,5 @@
 """Flask extensions, created unbound here and bound to the app in ``create_app``."""
 from flask_migrate import Migrate
-from flask_sock import Sock
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData
 
@@ -15,4 +14,3 @@ NAMING = {
 
 db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate()
-sock = Sock()

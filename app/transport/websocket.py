@@ -10,11 +10,12 @@ import logging
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from flask import Blueprint, Flask, abort, current_app, g, request
+import simple_websocket
+from flask import Blueprint, Flask, Response, abort, current_app, g, request
 from sqlalchemy import bindparam, select
 
 from .. import events, gcpolicy, runtime
-from ..extensions import db, sock
+from ..extensions import db
 from ..models import Charger
 from ..ocpp import v16, versions
 from ..ocpp.context import ChargerContext
@@ -22,7 +23,7 @@ from ..ocpp.session import OcppSession
 from ..services import stations
 from .connection import ChargerConnection
 from .driver import WebSocket
-from .framing import PlainFrames, WsprotoFrames
+from .framing import PlainFrames, WsprotoFrames, release
 from .registry import registry, start_keepalive
 
 log = logging.getLogger(__name__)
@@ -45,9 +46,40 @@ def init_app(app: Flask) -> None:
         "thread_class": _NoReaderThread,
     })
     bp = Blueprint("ocpp", __name__)
-    sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
+    bp.route(f"{prefix}/<path:rest>", websocket=True)(_ocpp_route)
     bp.before_app_request(_check_handshake)
     app.register_blueprint(bp)
+
+
+def _ocpp_route(rest: str) -> Response:
+    """The upgrade (simple-websocket), then the connection; nothing of it outlives it.
+
+    Not flask-sock's ``Sock.route``: it defines a response class per request whose method holds
+    the socket in a closure, a reference cycle that kept the whole connection (simple-websocket
+    server, WSGI environ, wsproto and its zlib streams) until a full garbage collection, and for
+    good once ``gcpolicy`` had frozen it (docs/performance.md, "Connection churn").
+    """
+    ws = simple_websocket.Server(request.environ, **current_app.config["SOCK_SERVER_OPTIONS"])
+    try:
+        ocpp_socket(ws, rest)
+    finally:
+        release(ws.ws)  # wsproto's own reference cycle
+    return _SocketTaken(ws.mode)
+
+
+class _SocketTaken(Response):
+    """What a websocket route returns: the socket was the route's, nothing more goes out."""
+
+    def __init__(self, mode: str) -> None:
+        super().__init__()
+        self.mode = mode
+
+    def __call__(self, environ, start_response):
+        if self.mode == "gunicorn":
+            raise StopIteration()  # gunicorn's way to drop a connection without a response
+        if self.mode == "werkzeug":  # the development server finishes the request itself
+            return super().__call__(environ, start_response)
+        return []
 
 
 class _NoReaderThread:
@@ -64,7 +96,7 @@ class _NoReaderThread:
 
 def _driver_for(ws) -> WebSocket:
     """Take the socket over from simple-websocket once its handshake is done."""
-    ws.connected = False  # flask-sock's closing call after the route must not touch it
+    ws.connected = False  # simple-websocket must not touch the socket any more
     limit = current_app.config["OCPP_MAX_FRAME_BYTES"]
     if request.headers.get("Sec-WebSocket-Extensions"):
         # An extension may have been agreed (permessage-deflate): wsproto's framing keeps it.
