@@ -1,6 +1,6 @@
 """One server-side websocket, read by the greenlet that serves it.
 
-The socket comes from simple-websocket after its handshake (flask-sock's route); from then on
+The socket comes from simple-websocket after its handshake (the OCPP route); from then on
 this class reads and writes it with a framing object from ``framing.py``. Reading happens in the
 caller's greenlet: no reader thread, no hand-off per message. Writes may come from any greenlet
 (replies, commands from the API, keepalive pings) and are serialised by a lock.
@@ -54,6 +54,7 @@ class WebSocket:
         self._close_sent = False
         self._ended = False  # nothing more will be read: peer closed, EOF or framing error
         self._socket_closed = False
+        self._abort_timer: threading.Timer | None = None
 
     @property
     def open(self) -> bool:
@@ -175,9 +176,9 @@ class WebSocket:
                 self._ended = True
         if not self._ended:
             # A peer that vanished never answers: stop waiting for it after the grace period.
-            timer = threading.Timer(self.close_grace, self._abort)
-            timer.daemon = True
-            timer.start()
+            self._abort_timer = threading.Timer(self.close_grace, self._abort)
+            self._abort_timer.daemon = True
+            self._abort_timer.start()
 
     def _abort(self) -> None:
         if not self._socket_closed:
@@ -197,6 +198,10 @@ class WebSocket:
             except OSError:
                 pass
         self._socket_closed = True
+        if self._abort_timer is not None:
+            # Done: the timer must not hold this connection (its zlib streams...) any longer.
+            self._abort_timer.cancel()
+            self._abort_timer = None
         try:
             self.sock.close()
         except OSError:

@@ -296,3 +296,21 @@ class WsprotoFrames:
             return self._ws.send(wse.CloseConnection(code=code, reason=reason or None))
         except Exception:  # noqa: BLE001 - wsproto refuses a second close; nothing to send
             return b""
+
+
+def release(connection: WSConnection) -> None:
+    """Free a finished wsproto connection now instead of at the next full garbage collection.
+
+    wsproto's frame parser keeps a generator of its own in an attribute, and the generator's
+    frame holds the parser: a reference cycle per connection that owns the negotiated
+    extensions, permessage-deflate's zlib streams (~300 KB) among them. Only the garbage
+    collector frees a cycle, and once ``gcpolicy`` has frozen it (the connection was open during
+    a full collection), not before the next hourly unfreeze: memory grew with every
+    connection that came and went (docs/performance.md, "Connection churn"). Closing the
+    generator clears its frame, which breaks the cycle; the rest goes with its last reference.
+    """
+    established = connection.connection or connection.handshake.connection
+    protocol = getattr(established, "_proto", None)  # wsproto has no public way to do this
+    parser = getattr(protocol, "_parse_more", None)
+    if parser is not None:
+        parser.close()

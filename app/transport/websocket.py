@@ -27,7 +27,7 @@ from ..ocpp.session import OcppSession
 from ..services import chargers, stations
 from .connection import ChargerConnection
 from .driver import WebSocket
-from .framing import PlainFrames, WsprotoFrames
+from .framing import PlainFrames, WsprotoFrames, release
 from .registry import registry, start_keepalive
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,16 @@ def _version_for(ws) -> versions.OcppVersion | None:
 
 
 def ocpp_socket(ws, rest: str) -> None:
+    """flask-sock's route: serve the connection, then free what a closed one must not keep."""
+    try:
+        _serve(ws)
+    finally:
+        # wsproto's frame parser is a reference cycle holding permessage-deflate's zlib
+        # streams; freed now, not at a full collection (docs/performance.md, "Connection churn").
+        release(ws.ws)
+
+
+def _serve(ws) -> None:
     charger_id, identity, lenient, registration = g.ocpp_charger
     version = _version_for(ws)
     websocket = _driver_for(ws)
