@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections.abc import Iterator
 from typing import Any
 
 INT64_MIN = -(2**63)
@@ -105,8 +106,8 @@ def has_lone_surrogate(obj: Any) -> bool:
     return False
 
 
-def has_non_finite(obj: Any) -> bool:
-    """Whether a float anywhere in ``obj`` is NaN or infinite."""
+def _leaves(obj: Any) -> Iterator[Any]:
+    """Every value in ``obj`` that is neither a dict nor a list; iterative, for deep values."""
     stack = [obj]
     while stack:
         item = stack.pop()
@@ -114,23 +115,19 @@ def has_non_finite(obj: Any) -> bool:
             stack.extend(item.values())
         elif isinstance(item, list):
             stack.extend(item)
-        elif isinstance(item, float) and not math.isfinite(item):
-            return True
-    return False
+        else:
+            yield item
+
+
+def has_non_finite(obj: Any) -> bool:
+    """Whether a float anywhere in ``obj`` is NaN or infinite."""
+    return any(isinstance(item, float) and not math.isfinite(item) for item in _leaves(obj))
 
 
 def out_of_range_int(obj: Any) -> int | None:
     """The first integer beyond signed 64 bits in ``obj``, or None."""
-    stack = [obj]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
-        elif isinstance(item, int) and not INT64_MIN <= item <= INT64_MAX:
-            return item
-    return None
+    return next((item for item in _leaves(obj)
+                 if isinstance(item, int) and not INT64_MIN <= item <= INT64_MAX), None)
 
 
 def scrub(obj: Any) -> Any:

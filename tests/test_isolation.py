@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import socket
 import threading
-import time
 
 from wsproto import ConnectionType, WSConnection
 from wsproto.events import AcceptConnection, Request
@@ -17,16 +16,7 @@ from wsproto.events import AcceptConnection, Request
 from tests.support.charger import RawSocket
 from tests.support.server import query
 from tests.test_keepalive import silent_charger
-
-
-def wait_for(predicate, timeout: float = 20.0, interval: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
+from tests.test_transport import wait_for
 
 
 def test_an_unstorable_id_costs_no_other_charger_its_message_log(live_server_factory):
@@ -44,12 +34,13 @@ def test_an_unstorable_id_costs_no_other_charger_its_message_log(live_server_fac
     def victim_rows():
         return query(srv, "SELECT count(*) FROM message_log WHERE identity = ?", "victim")[0][0]
 
-    assert wait_for(lambda: victim_rows() == 40)  # 20 CALLs and their 20 replies
+    wait_for(lambda: victim_rows() == 40, timeout=20)  # 20 CALLs and their 20 replies
     assert victim_rows() == 40
     [(seen,)] = query(srv, "SELECT last_heartbeat FROM chargers WHERE identity = ?", "victim")
     assert seen is not None
     ids = wait_for(lambda: query(srv, "SELECT message_id FROM message_log WHERE identity = ? "
-                                      "AND direction = 'in' ORDER BY id", "attacker"))
+                                      "AND direction = 'in' ORDER BY id", "attacker"),
+                   timeout=20)
     assert ids[:2] == [("\ufffd",), ("\ufffd",)]
 
 
@@ -73,7 +64,7 @@ def test_a_charger_that_stops_reading_is_cut_off_and_blocks_nobody(live_server_f
     srv = live_server_factory(OCPP_PING_INTERVAL="1", OCPP_WRITE_TIMEOUT="2")
     api = Api(srv.url, srv.create_user("ops", role="admin"))
     stuck = _stuck_charger(srv.port, "stuck-one")
-    assert wait_for(lambda: api.get("/chargers/stuck-one").json().get("connected"))
+    wait_for(lambda: api.get("/chargers/stuck-one").json().get("connected"))
     healthy: dict = {}
     watcher = threading.Thread(target=lambda: healthy.update(
         zip(("pings", "closed"), silent_charger(srv.port, "healthy-one", 14), strict=True)))
