@@ -43,10 +43,7 @@ def row_or_404(model, row_id: int, what: str):
 
 
 def charger_or_404(identity: str):
-    try:
-        return charger_service.get(identity)
-    except charger_service.ChargerError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    return charger_service.get(identity)
 
 
 def charger_id_arg(name: str = "charger") -> int | None:

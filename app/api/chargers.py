@@ -11,7 +11,6 @@ from ..services import operator_actions
 from . import bp
 from .args import bool_arg, charger_or_404
 from .auth import can_write, require_role
-from .errors import ApiError
 from .util import json_body, paginate
 
 
@@ -45,10 +44,7 @@ def register_charger():
     body = json_body()
     fields = dict(body)
     identity = fields.pop("identity", None)
-    try:
-        charger = charger_service.register(identity, fields)
-    except charger_service.ChargerError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    charger = charger_service.register(identity, fields)
     return charger_service.to_dict(charger), 201
 
 
@@ -61,36 +57,23 @@ def get_charger(identity: str):
 @can_write
 def update_charger(identity: str):
     body = json_body()
-    try:
-        charger = charger_service.update(identity, body)
-    except charger_service.ChargerError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    charger = charger_service.update(identity, body)
     return charger_service.to_dict(charger)
-
-
-def _action_error(exc: operator_actions.ActionError) -> ApiError:
-    return ApiError(exc.status, exc.message)
 
 
 @bp.delete("/chargers/<path:identity>")
 @require_role("admin")
 def delete_charger(identity: str):
     """Decommission (the default: history kept) or, with ``?purge=true``, delete for good."""
-    try:
-        if bool_arg("purge"):
-            operator_actions.delete_charger(identity, actor=g.api_user.name, source="api")
-            return "", 204
-        charger = operator_actions.decommission(identity, actor=g.api_user.name, source="api")
-    except operator_actions.ActionError as exc:
-        raise _action_error(exc) from None
+    if bool_arg("purge"):
+        operator_actions.delete_charger(identity, actor=g.api_user.name, source="api")
+        return "", 204
+    charger = operator_actions.decommission(identity, actor=g.api_user.name, source="api")
     return charger_service.to_dict(charger)
 
 
 @bp.post("/chargers/<path:identity>/recommission")
 @require_role("admin")
 def recommission_charger(identity: str):
-    try:
-        charger = operator_actions.recommission(identity, actor=g.api_user.name, source="api")
-    except operator_actions.ActionError as exc:
-        raise _action_error(exc) from None
+    charger = operator_actions.recommission(identity, actor=g.api_user.name, source="api")
     return charger_service.to_dict(charger)

@@ -28,14 +28,10 @@ def send_command(identity: str):
     if not isinstance(wait, bool):
         raise ApiError(400, "wait must be true or false")
     options = {k: body[k] for k in ("firmware_file_id",) if k in body}
-    try:
-        command = command_service.submit(
-            identity, action, body.get("payload"), timeout=timeout, wait=wait,
-            requested_by=g.api_user.name, source="api", options=options,
-        )
-    except command_service.CommandRefused as exc:
-        raise ApiError(exc.status, exc.message, **({"details": exc.details}
-                                                   if exc.details else {})) from None
+    command = command_service.submit(
+        identity, action, body.get("payload"), timeout=timeout, wait=wait,
+        requested_by=g.api_user.name, source="api", options=options,
+    )
     return command_service.command_to_dict(command), (200 if wait else 202)
 
 

@@ -1,9 +1,14 @@
-"""JSON errors for the API: ``{"error": <HTTP reason>, "message": <what to fix>}``."""
+"""JSON errors for the API: ``{"error": <HTTP reason>, "message": <what to fix>}``.
+
+Services raise ``DomainError`` (``services/errors.py``); this one handler turns every one of
+them into its 4xx, so API views call services without translating errors by hand.
+"""
 from __future__ import annotations
 
 from flask import jsonify
 from werkzeug.exceptions import HTTPException
 
+from ..services.errors import DomainError
 from . import bp
 
 
@@ -20,6 +25,14 @@ class ApiError(Exception):
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError):
     body = {"error": _reason(exc.status), "message": exc.message, **exc.extra}
+    return jsonify(body), exc.status
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    body = {"error": _reason(exc.status), "message": exc.message}
+    if exc.details:
+        body["details"] = exc.details
     return jsonify(body), exc.status
 
 

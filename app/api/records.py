@@ -48,11 +48,8 @@ def charger_status_history(identity: str):
 @bp.get("/chargers/<path:identity>/messages")
 def charger_messages(identity: str):
     charger = charger_or_404(identity)
-    try:
-        stmt = rec.messages(charger.id, direction=request.args.get("direction"),
-                            action=request.args.get("action"), since=parse_time_arg("since"))
-    except rec.RecordError as exc:
-        raise ApiError(400, str(exc)) from None
+    stmt = rec.messages(charger.id, direction=request.args.get("direction"),
+                        action=request.args.get("action"), since=parse_time_arg("since"))
     return paginate(stmt, rec.message_to_dict)
 
 
@@ -99,8 +96,5 @@ def download_diagnostics_file(file_id: int):
 
 @bp.get("/data-transfers")
 def list_data_transfers():
-    try:
-        stmt = rec.data_transfers(charger_id_arg(), request.args.get("direction") or None)
-    except rec.RecordError as exc:
-        raise ApiError(400, str(exc)) from None
+    stmt = rec.data_transfers(charger_id_arg(), request.args.get("direction") or None)
     return paginate(stmt, rec.data_transfer_to_dict)

@@ -14,12 +14,9 @@ from .util import json_body, paginate, parse_time_arg
 
 @bp.get("/transactions")
 def list_transactions():
-    try:
-        stmt = tx_query.query(charger_id=charger_id_arg(), state=request.args.get("state") or None,
-                              since=parse_time_arg("since"), until=parse_time_arg("until"),
-                              id_tag=request.args.get("id_tag") or None)
-    except tx_query.QueryError as exc:
-        raise ApiError(400, str(exc)) from None
+    stmt = tx_query.query(charger_id=charger_id_arg(), state=request.args.get("state") or None,
+                          since=parse_time_arg("since"), until=parse_time_arg("until"),
+                          id_tag=request.args.get("id_tag") or None)
     body = paginate(stmt, lambda tx: tx)
     body["items"] = tx_query.to_dicts(body["items"])  # energy so far in one query per page
     return body
@@ -42,12 +39,9 @@ def close_transaction(transaction_id: int):
     if unknown:
         raise ApiError(400, f"unknown field(s): {', '.join(unknown)}; allowed: meter_stop, "
                             "reason")
-    try:
-        tx = operator_actions.close_transaction(
-            check_id(transaction_id, "transaction"), meter_stop=body.get("meter_stop"),
-            reason=body.get("reason"), actor=g.api_user.name, source="api")
-    except operator_actions.ActionError as exc:
-        raise ApiError(exc.status, exc.message) from None
+    tx = operator_actions.close_transaction(
+        check_id(transaction_id, "transaction"), meter_stop=body.get("meter_stop"),
+        reason=body.get("reason"), actor=g.api_user.name, source="api")
     return tx_query.to_dict(tx)
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..models import Charger, utcnow
 from ..models.base import isoformat
+from .errors import DomainError
 from .routing import router
 
 REGISTRATION_STATUSES = ("accepted", "pending", "rejected")
@@ -21,13 +22,8 @@ MAX_DESCRIPTION = 255
 EDITABLE = ("description", "enabled", "registration_status", "lenient")
 
 
-class ChargerError(ValueError):
-    """A charger operation that cannot be done as asked; ``status`` is the HTTP equivalent."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class ChargerError(DomainError):
+    """A charger operation that cannot be done as asked."""
 
 
 def get(identity: str) -> Charger:

@@ -33,6 +33,7 @@ from ..models import (
 )
 from ..ocpp.errors import RemoteProtocolError
 from . import files, stations
+from .errors import DomainError
 from .stations import MAX_CONNECTOR_ID
 from .time import iso, parse_timestamp
 
@@ -56,10 +57,11 @@ def _id_field(value: Any, name: str, low: int = 0, high: int = INTEGER_MAX) -> i
     return value
 
 
-class EffectError(Exception):
+class EffectError(DomainError):
+    """A command's effect cannot be prepared as asked (written status first)."""
+
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
+        super().__init__(message, status)
 
 
 Prepare = Callable[[Command, Charger, dict, dict], dict]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass, field
 from typing import Any
 
 from flask import current_app
@@ -19,6 +18,7 @@ from ..extensions import db
 from ..models import Charger, Command, utcnow
 from ..ocpp import v16, validation
 from . import command_effects
+from .errors import DomainError
 from .routing import router
 
 log = logging.getLogger(__name__)
@@ -27,16 +27,11 @@ COMMANDS = {"1.6": v16.COMMANDS}
 MAX_TIMEOUT = 300.0
 
 
-@dataclass
-class CommandRefused(Exception):
-    """The command cannot be sent as asked; ``status`` is the HTTP status to answer with."""
+class CommandRefused(DomainError):
+    """The command cannot be sent as asked (written status first at every raise here)."""
 
-    status: int
-    message: str
-    details: dict[str, Any] = field(default_factory=dict)
-
-    def __str__(self) -> str:
-        return self.message
+    def __init__(self, status: int, message: str, details: dict[str, Any] | None = None) -> None:
+        super().__init__(message, status, details)
 
 
 def charger_by_identity(identity: str) -> Charger:

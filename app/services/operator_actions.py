@@ -29,6 +29,7 @@ from ..models import (
 from . import audit, files
 from . import chargers as charger_service
 from . import transactions_query as tx_query
+from .errors import DomainError
 from .routing import router
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,8 @@ MAX_REASON = 32  # transactions.stop_reason
 MAX_METER = 2**31 - 1
 
 
-class ActionError(ValueError):
-    """An action that cannot be done as asked; ``status`` is the HTTP equivalent."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class ActionError(DomainError):
+    """An operator action that cannot be done as asked."""
 
 
 def _charger(identity: str) -> Charger:

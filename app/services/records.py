@@ -27,11 +27,12 @@ from ..models import (
     StatusNotification,
 )
 from ..models.base import isoformat
+from .errors import DomainError
 
 DIRECTIONS = ("in", "out")
 
 
-class RecordError(ValueError):
+class RecordError(DomainError):
     """A filter that cannot be applied as given (the message says why)."""
 
 

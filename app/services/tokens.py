@@ -16,6 +16,7 @@ from ..extensions import db
 from ..models import IdToken, utcnow
 from ..models.base import isoformat
 from ..models.token import TOKEN_STATUSES, same_tag, tag_key
+from .errors import DomainError
 
 # OCPP 1.6 IdToken is CiString20Type.
 MAX_ID_TAG = 20
@@ -23,13 +24,8 @@ MAX_NOTE = 255
 EDITABLE = ("status", "expiry_date", "parent_id_tag", "note")
 
 
-class TokenError(ValueError):
-    """A token operation that cannot be done as asked; ``status`` is the HTTP equivalent."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
+class TokenError(DomainError):
+    """A token operation that cannot be done as asked."""
 
 
 def check_id_tag(value: Any, field: str = "id_tag") -> str:

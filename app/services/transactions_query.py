@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Charger, MeterValue, Transaction
 from ..models.base import isoformat
 from ..models.token import same_tag
+from .errors import DomainError
 
 STATES = ("active", "stopped")
 POWER = "Power.Active.Import"
@@ -21,7 +22,7 @@ ENERGY = "Energy.Active.Import.Register"
 CHUNK = 500  # ids per IN list: well under SQLite's bound-parameter limit
 
 
-class QueryError(ValueError):
+class QueryError(DomainError):
     """A filter that cannot be applied as given (the message says why)."""
 
 

@@ -15,11 +15,12 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..extensions import db
 from ..models import ApiToken, User, utcnow
 from ..models.user import ROLES
+from .errors import DomainError
 
 TOKEN_PREFIX = "cst_"
 
 
-class UserError(ValueError):
+class UserError(DomainError):
     """A user operation that cannot be done as asked (the message says why)."""
 
 
