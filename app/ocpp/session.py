@@ -174,16 +174,8 @@ class OcppSession:
             raise errors.LocalProtocolError(violation.description, code=violation.code,
                                             details=violation.details)
         pending = PendingCall(f"{self._id_prefix}-{next(self._ids)}", action, payload)
-        text = frames.call(pending.unique_id, action, payload)
-        if not text.isascii():
-            try:
-                text.encode("utf-8")
-            except UnicodeEncodeError:
-                raise errors.LocalProtocolError(
-                    f"{action} payload is not valid Unicode text (a lone surrogate)",
-                    code=errors.FORMAT_VIOLATION) from None
         self._pending = pending
-        return pending, text
+        return pending, frames.call(pending.unique_id, action, payload)
 
     def expire(self, unique_id: str) -> bool:
         """The driver's timer ran out for ``unique_id``; later replies to it are late."""

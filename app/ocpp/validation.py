@@ -109,9 +109,10 @@ def check(version: str, kind: int, action: str,
 def check_outgoing(version: str, action: str, payload: dict[str, Any], *,
                    partial: bool = False) -> errors.RemoteProtocolError | None:
     """Validate a CALL of ours (a command's payload), strictly: besides the schema, no integer
-    beyond 64 bits and no NaN or infinity (incoming frames are held to the same by
-    ``frames.parse``). ``partial``: fields the payload lacks are not an error yet (a command's
-    ``prepare`` fills some in), but the fields given must be valid before anything uses them.
+    beyond 64 bits, no NaN or infinity and no lone surrogate (incoming frames are held to the
+    same by ``frames.parse``). ``partial``: fields the payload lacks are not an error yet (a
+    command's ``prepare`` fills some in), but the fields given must be valid before anything
+    uses them.
 
     Raises KeyError when the version has no schema for the action.
     """
@@ -123,6 +124,11 @@ def check_outgoing(version: str, action: str, payload: dict[str, Any], *,
     if strictjson.has_non_finite(payload):
         return errors.RemoteProtocolError(errors.FORMAT_VIOLATION,
                                           "NaN and Infinity are not JSON numbers")
+    if strictjson.has_lone_surrogate(payload):
+        # Not Unicode text: the frame could not be sent as a websocket text message.
+        return errors.RemoteProtocolError(
+            errors.FORMAT_VIOLATION, "a string has a lone UTF-16 surrogate (such as \\ud800): "
+            "not Unicode text")
     if not partial:
         return check(version, REQUEST, action, payload)
     if _fast_validator(version, REQUEST, action) is None:

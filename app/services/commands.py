@@ -13,7 +13,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from .. import events, strictjson
+from .. import events
 from ..extensions import db
 from ..models import Charger, Command, utcnow
 from ..ocpp import v16, validation
@@ -55,16 +55,13 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
         payload = {}
     if not isinstance(payload, dict):
         raise CommandRefused(400, "payload must be a JSON object")
-    if strictjson.has_lone_surrogate(payload):
-        raise CommandRefused(422, "payload is not valid Unicode text (it has a lone UTF-16 "
-                                  "surrogate, such as \\ud800)")
     timeout = float(timeout if timeout is not None else current_app.config["OCPP_CALL_TIMEOUT"])
     if not 0 < timeout <= MAX_TIMEOUT:
         raise CommandRefused(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} s")
     if not router.is_connected(identity):
         raise CommandRefused(409, f"charger {identity!r} is not connected")
     # The values given are checked before prepare uses them (an id that is a list, an integer
-    # beyond 64 bits); fields prepare fills in may still be missing here.
+    # beyond 64 bits, a lone surrogate); fields prepare fills in may still be missing here.
     _check_payload(version, action, payload, partial=True)
     command = Command(charger_id=charger.id, action=action, status="pending", timeout=timeout,
                       requested_by=requested_by, source=source, created_at=utcnow())
