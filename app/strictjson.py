@@ -25,6 +25,7 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 # An int64 has at most 19 digits: shorter literals need no range check.
 _INT64_DIGITS = 19
+# In a Python str a valid surrogate pair is already one code point: any surrogate is lone.
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -90,6 +91,12 @@ def may_have_surrogate(text: str | bytes | bytearray) -> bool:
     return b"\\ud" in text or b"\\uD" in text
 
 
+def without_surrogates(text: str) -> str:
+    """``text`` with each lone surrogate replaced by U+FFFD (the one rule for making text storable
+    and sendable; ``storage.text.storable`` and ``scrub`` use it)."""
+    return _SURROGATE.sub("\ufffd", text) if not text.isascii() else text
+
+
 def has_lone_surrogate(obj: Any) -> bool:
     """Whether a string (or key) anywhere in ``obj`` has an unpaired UTF-16 surrogate."""
     stack = [obj]
@@ -135,8 +142,7 @@ def scrub(obj: Any) -> Any:
     surrogates U+FFFD. Iterative: a deeply nested value does not overflow the stack."""
     def fix(item: Any) -> tuple[Any, bool]:
         if isinstance(item, str):
-            return (_SURROGATE.sub("\ufffd", item), False) if _SURROGATE.search(item) else (
-                item, False)
+            return without_surrogates(item), False
         if isinstance(item, float):
             return (None if not math.isfinite(item) else item), False
         return item, isinstance(item, (dict, list))

@@ -7,11 +7,7 @@ it reaches the writer, so one charger's bad string never fails a batch shared wi
 """
 from __future__ import annotations
 
-import re
-
-REPLACEMENT = "\ufffd"
-# In a Python str a valid surrogate pair is already one code point: any surrogate is lone.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+from ..strictjson import without_surrogates
 
 
 def storable(value: str | None, max_length: int | None = None) -> str | None:
@@ -22,6 +18,4 @@ def storable(value: str | None, max_length: int | None = None) -> str | None:
         value = str(value)
     if max_length is not None and len(value) > max_length:
         value = value[:max_length]
-    if not value.isascii():
-        value = _SURROGATE.sub(REPLACEMENT, value)
-    return value
+    return without_surrogates(value)
