@@ -11,10 +11,10 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus, Transaction
+from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus
 from ..params import int64, int_arg
 from ..services import chargers as charger_service
 from ..services import commands as command_service
@@ -95,8 +95,7 @@ def _files_by_request(charger_id: int) -> dict[int, list[DiagnosticsFile]]:
 def charger(identity: str):
     data = _page_data(get_charger(identity))
     data["fields"] = {a: schema_forms.fields(data["version"], a) for a in data["actions"]}
-    data["transaction_count"] = db.session.execute(select(func.count(Transaction.id)).where(
-        Transaction.charger_id == data["charger"].id)).scalar_one()
+    data["transaction_count"] = operator_actions.transaction_count(data["charger"].id)
     return render_template("console/charger.html", **data)
 
 

@@ -51,7 +51,8 @@ def _charger(identity: str) -> Charger:
         raise ActionError(exc.message, exc.status) from None
 
 
-def _transaction_count(charger_id: int) -> int:
+def transaction_count(charger_id: int) -> int:
+    """How many transactions a charger has (a charger with any cannot be deleted)."""
     return db.session.execute(select(func.count(Transaction.id))
                               .where(Transaction.charger_id == charger_id)).scalar_one()
 
@@ -92,7 +93,7 @@ def delete_charger(identity: str, *, actor: str | None, source: str) -> None:
     """Delete a charger for good, with everything stored about it (the message log stays
     until retention prunes it). Refused while it has transactions or is connected."""
     charger = _charger(identity)
-    count = _transaction_count(charger.id)
+    count = transaction_count(charger.id)
     if count:
         raise ActionError(
             f"charger {identity!r} has {count} transaction(s), kept for billing: decommission "
