@@ -10,6 +10,8 @@ import hashlib
 import os
 import re
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import IO
 
@@ -74,6 +76,18 @@ def _remove(path: str) -> None:
         pass
 
 
+@contextmanager
+def _recorded_or_removed(kind: str, stored: str) -> Iterator[None]:
+    """Record a stored file in the database inside; if that fails, no orphan file is left."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        _remove(os.path.join(files_dir(kind), stored))
+        raise
+
+
 class UploadSpent(Exception):
     """The upload link was used already: it takes one upload."""
 
@@ -82,15 +96,10 @@ def save_firmware(stream: IO[bytes], filename: str, uploaded_by: str | None,
                   description: str | None = None) -> FirmwareFile:
     name = safe_name(filename, "firmware.bin")
     stored, size, sha = _store(stream, "firmware", name)
-    try:
+    with _recorded_or_removed("firmware", stored):
         item = FirmwareFile(filename=name, stored_name=stored, size=size, sha256=sha,
                             uploaded_by=uploaded_by, description=description)
         db.session.add(item)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        _remove(os.path.join(files_dir("firmware"), stored))
-        raise
     return item
 
 
@@ -110,7 +119,7 @@ def save_diagnostics(request: DiagnosticsRequest, stream: IO[bytes],
     name = safe_name(filename or request.file_name, f"diagnostics-{request.id}.bin")
     stored, size, sha = _store(stream, "diagnostics", name)
     now = utcnow()
-    try:
+    with _recorded_or_removed("diagnostics", stored):
         # The link takes one upload: claim it by ending its validity now, conditionally on the
         # row itself, so of two concurrent uploads exactly one wins (also on PostgreSQL).
         claimed = db.session.execute(
@@ -125,11 +134,6 @@ def save_diagnostics(request: DiagnosticsRequest, stream: IO[bytes],
         item = DiagnosticsFile(request_id=request.id, charger_id=request.charger_id,
                                filename=name, stored_name=stored, size=size, sha256=sha)
         db.session.add(item)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        _remove(os.path.join(files_dir("diagnostics"), stored))
-        raise
     return item
 
 
