@@ -90,7 +90,7 @@ def test_parallel_guesses_get_no_more_checks(throttled):
             range(8)))
     # At most the free failures were checked; the rest were refused while one was in flight
     # or during the delay the failures earned.
-    assert statuses.count(401) <= 3, statuses
+    assert 1 <= statuses.count(401) <= 3, statuses  # checked, but not all eight
     assert statuses.count(429) == 8 - statuses.count(401), statuses
 
 
