@@ -8,6 +8,7 @@ from typing import Any
 from ..models import MeterValue
 from .sql import fit_strings
 from .time import parse_timestamp
+from .values import Sample
 
 _table = MeterValue.__table__
 
@@ -24,12 +25,18 @@ _SCALE = {
 }
 
 
-def normalise(raw_value: str, unit: str | None) -> tuple[float | None, str | None]:
+def normalise(raw_value: object, unit: str | None,
+              multiplier: int = 0) -> tuple[float | None, str | None]:
     """Return (value, unit) in base units; value is None when it is not a finite number
-    (``float`` also reads "NaN", "Infinity" and "1e400", which no statistic can use)."""
+    (``float`` also reads "NaN", "Infinity" and "1e400", which no statistic can use).
+    ``multiplier`` is a power of ten (2.x ``unitOfMeasure.multiplier``)."""
+    if isinstance(raw_value, bool):
+        return None, unit
     try:
-        value = float(raw_value)
-    except (TypeError, ValueError):
+        value = float(raw_value)  # type: ignore[arg-type]
+        if multiplier:
+            value *= 10.0 ** multiplier
+    except (TypeError, ValueError, OverflowError):
         return None, unit
     if unit in _SCALE:
         base, factor = _SCALE[unit]
@@ -37,6 +44,39 @@ def normalise(raw_value: str, unit: str | None) -> tuple[float | None, str | Non
     if not math.isfinite(value):
         return None, unit
     return value, unit
+
+
+def sample_rows(samples: list[Sample], *, charger_id: int, connector_id: int,
+                transaction_id: int | None, source: str) -> list[dict[str, Any]]:
+    """meter_values rows for domain samples, normalised to base units (Wh, W, ...).
+
+    A sample without a measurand is the default one (Energy.Active.Import.Register), whose unit
+    defaults to Wh, as for every energy register. ``multiplier`` (2.x) scales the value by a
+    power of ten before the unit is normalised; the raw value and unit are kept as sent.
+    """
+    rows = []
+    for sample in samples:
+        measurand = sample.measurand or DEFAULT_MEASURAND
+        unit = sample.unit if sample.unit is not None else (
+            DEFAULT_UNIT if measurand.startswith("Energy.Active") else None)
+        value, unit = normalise(sample.value, unit, sample.multiplier)
+        rows.append(fit_strings(_table, {
+            "charger_id": charger_id,
+            "connector_id": connector_id,
+            "transaction_id": transaction_id,
+            "timestamp": sample.timestamp,
+            "measurand": measurand,
+            "phase": sample.phase,
+            "unit": unit,
+            "value": value,
+            "raw_value": str(sample.value),
+            "raw_unit": sample.unit,
+            "context": sample.context,
+            "location": sample.location,
+            "format": sample.format,
+            "source": source,
+        }))
+    return rows
 
 
 def sampled_rows(meter_values: list[dict[str, Any]], *, charger_id: int, connector_id: int,

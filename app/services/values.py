@@ -1,0 +1,90 @@
+"""Domain values: what the version adapters hand the services, and what the services answer.
+
+No OCPP version shows through here. A 1.6 ``idTag`` and a 2.x ``idToken`` are both an
+``IdToken``; a 1.6 ``idTagInfo`` and a 2.x ``idTokenInfo`` are both an ``Authorization``; a 1.6
+``sampledValue`` and a 2.x one (with ``unitOfMeasure``) are both a ``Sample``. The adapters in
+``app/ocpp/v16`` and ``app/ocpp/v201`` translate each way; services never see a camelCase field.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+# Token types of OCPP 2.0.1 (2.1 allows any string). A 1.6 idTag has no type: None.
+TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "MacAddress",
+               "NoAuthorization")
+
+
+@dataclass(frozen=True, slots=True)
+class IdToken:
+    """A token as a charger presents it: the value (case-insensitive) and, for 2.x, its type."""
+
+    value: str
+    type: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Authorization:
+    """Whether a token may charge, in the domain's words.
+
+    ``status``: Accepted, Blocked, Expired, Invalid, ConcurrentTx, or Unknown (no such token:
+    1.6 says Invalid, 2.x Unknown). ``group`` is the parent id tag (1.6) or group id token (2.x).
+    """
+
+    status: str
+    expires_at: datetime | None = None
+    group: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BootInfo:
+    """What a charger says about itself when it boots."""
+
+    vendor: str | None = None
+    model: str | None = None
+    serial_number: str | None = None
+    charge_box_serial_number: str | None = None
+    firmware_version: str | None = None
+    iccid: str | None = None
+    imsi: str | None = None
+    meter_type: str | None = None
+    meter_serial_number: str | None = None
+    # 2.x only: PowerUp, FirmwareUpdate, RemoteReset, ...
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One sampled value as reported, before normalisation (``metering.sample_rows``).
+
+    ``value`` is what the charger sent (1.6: a string, 2.x: a number); ``multiplier`` is 2.x's
+    ``unitOfMeasure.multiplier`` (a power of ten), 0 for 1.6.
+    """
+
+    value: object
+    timestamp: datetime | None = None
+    measurand: str | None = None
+    unit: str | None = None
+    multiplier: int = 0
+    phase: str | None = None
+    context: str | None = None
+    location: str | None = None
+    format: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectorStatus:
+    """A connector's state as a StatusNotification reports it.
+
+    ``evse_id`` is None for 1.6 (whose connector ids number the whole charger); ``error_code``
+    is None for 2.x (faults come through NotifyEvent there).
+    """
+
+    connector_id: int
+    status: str
+    evse_id: int | None = None
+    error_code: str | None = None
+    info: str | None = None
+    vendor_id: str | None = None
+    vendor_error_code: str | None = None
+    timestamp: datetime | None = None
