@@ -1,4 +1,8 @@
-"""Whether an id tag may charge: the ``idTagInfo`` of Authorize, StartTransaction, Stop."""
+"""Whether a token may charge: the decision behind Authorize, transaction starts and stops.
+
+``authorize`` answers a domain ``Authorization`` for any version's token; the adapters word it
+(1.6 ``idTagInfo``, 2.x ``idTokenInfo``).
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,6 +13,7 @@ from sqlalchemy.engine import Connection
 from ..models import IdToken
 from ..models.token import tag_key
 from .time import iso
+from .values import Authorization, Token
 
 tokens = IdToken.__table__
 # OCPP 1.6 IdToken is CiString20.
@@ -19,6 +24,30 @@ MAX_ID_TAG = 20
 _SELECT_TOKEN = select(tokens.c.status, tokens.c.expiry_date, tokens.c.parent_id_tag).where(
     tokens.c.id_tag_key == bindparam("key"))
 _INSERT_TOKEN = insert(tokens)
+
+
+def authorize(conn: Connection, token: Token, now: datetime,
+              unknown_policy: str) -> Authorization:
+    """The decision for ``token``.
+
+    An unknown token is Unknown, or, with ``unknown_policy == "accept"``, recorded and Accepted.
+    An Accepted token past its expiry date is Expired. A value no token can have (longer than
+    a token may be) is Unknown and not recorded (clipped, it would be another token).
+    """
+    value = token.value
+    if not isinstance(value, str) or len(value) > MAX_ID_TAG:
+        return Authorization("Unknown")
+    row = conn.execute(_SELECT_TOKEN, {"key": tag_key(value)}).first()
+    if row is None:
+        if unknown_policy != "accept":
+            return Authorization("Unknown")
+        conn.execute(_INSERT_TOKEN, {"id_tag": value, "status": "Accepted", "auto_created": True,
+                                     "created_at": now, "updated_at": now})
+        return Authorization("Accepted")
+    status = row.status
+    if status == "Accepted" and row.expiry_date is not None and row.expiry_date <= now:
+        status = "Expired"
+    return Authorization(status, row.expiry_date, row.parent_id_tag or None)
 
 
 def id_tag_info(conn: Connection, id_tag: str, now: datetime, unknown_policy: str) -> dict:

@@ -16,7 +16,7 @@ TOKEN_TYPES = ("Central", "eMAID", "ISO14443", "ISO15693", "KeyCode", "Local", "
 
 
 @dataclass(frozen=True, slots=True)
-class IdToken:
+class Token:
     """A token as a charger presents it: the value (case-insensitive) and, for 2.x, its type."""
 
     value: str
