@@ -58,6 +58,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
     sock.init_app(app)
+    from .ocpp.supported import build_registry
+
+    app.extensions["ocpp_versions"] = build_registry()
     with app.app_context():
         from .storage.sqlite import configure_sqlite
 

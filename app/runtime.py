@@ -15,10 +15,16 @@ from sqlalchemy import select, update
 
 from .extensions import db
 from .models import Charger, Command
+from .ocpp.versions import VersionRegistry
 from .storage.writer import GroupWriter
 
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
+
+
+def ocpp_versions(app: Flask) -> VersionRegistry:
+    """The versions this server speaks (wired in ``create_app``)."""
+    return app.extensions["ocpp_versions"]
 
 
 def writer(app: Flask) -> GroupWriter:

@@ -14,7 +14,7 @@ from app.ocpp.session import (
     Rejected,
     ReplyReceived,
 )
-from app.ocpp.versions import V16
+from app.ocpp.v16 import VERSION as V16
 
 
 @pytest.fixture

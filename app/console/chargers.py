@@ -71,7 +71,7 @@ def _page_data(charger: Charger) -> dict[str, Any]:
         "history": _rows(records.status_history(cid), 30),
         "config": _rows(records.configuration(cid)),
         "commands": queries.commands(cid, limit=20),
-        "actions": sorted(command_service.COMMANDS.get(version_of(charger), ())),
+        "actions": command_service.actions(version_of(charger)),
         "version": version_of(charger),
         "deployments": _rows(records.firmware_deployments(cid), 10),
         "firmware_statuses": _rows(select(FirmwareStatus).where(FirmwareStatus.charger_id == cid)
@@ -118,7 +118,7 @@ def command_form(identity: str, action: str):
     """One command's form; posting it sends the command and shows the reply or the errors."""
     charger = get_charger(identity)
     version = version_of(charger)
-    if action not in command_service.COMMANDS.get(version, ()):
+    if action not in command_service.actions(version):
         abort(404, description=f"{action} is not a command of OCPP {version}.")
     fields = schema_forms.fields(version, action)
     values: dict[str, str] = {}

@@ -17,7 +17,7 @@ from ..models import Charger, DiagnosticsFile, FirmwareFile
 from ..models.command import COMMAND_STATUSES
 from ..params import int64, page_arg
 from ..services import audit, files, records
-from ..services.commands import COMMANDS
+from ..services.commands import actions as command_actions
 from . import bp, can_write, queries
 from .chargers import describe, send
 
@@ -222,4 +222,4 @@ def command_audit():
                            audit_events=list(db.session.execute(
                                audit.events(charger=args["charger"] or None,
                                             actor=args["user"] or None).limit(50)).scalars()),
-                           actions=sorted({a for v in COMMANDS.values() for a in v}))
+                           actions=command_actions())

@@ -1,7 +1,7 @@
 """OCPP-J error codes, and whose fault an error is.
 
-The code names here are the 2.x spellings; ``spell`` turns them into a version's own (1.6 writes
-``FormationViolation`` and ``OccurenceConstraintViolation``).
+The code names here are the 2.x spellings; ``OcppVersion.spell`` turns them into a version's own
+(1.6 writes ``FormationViolation`` and ``OccurenceConstraintViolation``).
 """
 from __future__ import annotations
 
@@ -19,22 +19,6 @@ PROTOCOL_ERROR = "ProtocolError"
 RPC_FRAMEWORK_ERROR = "RpcFrameworkError"
 SECURITY_ERROR = "SecurityError"
 TYPE_CONSTRAINT_VIOLATION = "TypeConstraintViolation"
-
-_SPELLING_16 = {
-    FORMAT_VIOLATION: "FormationViolation",
-    OCCURRENCE_CONSTRAINT_VIOLATION: "OccurenceConstraintViolation",
-    # 1.6 has neither: the nearest 1.6 codes.
-    RPC_FRAMEWORK_ERROR: PROTOCOL_ERROR,
-    MESSAGE_TYPE_NOT_SUPPORTED: NOT_SUPPORTED,
-}
-
-
-def spell(code: str, version: str) -> str:
-    """The code as ``version`` writes it on the wire."""
-    if version == "1.6":
-        return _SPELLING_16.get(code, code)
-    return code
-
 
 class RemoteProtocolError(Exception):
     """The charger broke the protocol: answer with a CALLERROR, keep the connection."""

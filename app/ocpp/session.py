@@ -105,8 +105,7 @@ class OcppSession:
         if isinstance(message, frames.Call):
             return self._receive_call(message)
         if isinstance(message, frames.UnknownMessageType):
-            if self.version.name == "1.6":
-                # OCPP 1.6 section 4.1.3: an unknown message type is ignored.
+            if self.version.unknown_message_type == "ignore":
                 return Ignored("unknown message type", message.unique_id,
                                details={"message_type": message.message_type})
             exc = errors.RemoteProtocolError(errors.MESSAGE_TYPE_NOT_SUPPORTED,
@@ -116,7 +115,7 @@ class OcppSession:
 
     def _reject(self, unique_id: str, exc: errors.RemoteProtocolError,
                 action: str | None = None) -> Rejected:
-        reply = frames.call_error(unique_id, errors.spell(exc.code, self.version.name),
+        reply = frames.call_error(unique_id, self.version.spell(exc.code),
                                   exc.description, exc.details)
         return Rejected(reply, exc, action)
 
@@ -190,5 +189,5 @@ class OcppSession:
 
     def error(self, unique_id: str, code: str, description: str = "",
               details: dict[str, Any] | None = None) -> str:
-        return frames.call_error(unique_id, errors.spell(code, self.version.name), description,
+        return frames.call_error(unique_id, self.version.spell(code), description,
                                  details)

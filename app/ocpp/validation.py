@@ -36,7 +36,7 @@ _DECIMAL_SCHEMAS = {
     ("1.6", RESPONSE, "GetCompositeSchedule"),
 }
 
-# jsonschema keyword -> OCPP error code (2.x spelling; errors.spell() converts for 1.6).
+# jsonschema keyword -> OCPP error code (2.x spelling; OcppVersion.spell converts for 1.6).
 _KEYWORD_CODES = {
     "type": errors.TYPE_CONSTRAINT_VIOLATION,
     "maxLength": errors.TYPE_CONSTRAINT_VIOLATION,

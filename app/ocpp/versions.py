@@ -1,10 +1,38 @@
-"""The OCPP versions the server speaks and the websocket subprotocols that select them.
+"""The one registry of OCPP versions: subprotocols, handlers, commands, wire rules per version.
 
-Adding 2.0.1 or 2.1 means adding an entry here and a handler package (see docs/architecture.md).
+An ``OcppVersion`` says everything the rest of the system needs to know about a version:
+- the websocket subprotocol names that select it,
+- ``handlers``: charger-to-CSMS actions the version's adapter answers (anything else known to the
+  version's schemas is answered NotSupported, anything unknown NotImplemented),
+- ``commands``: CSMS-to-charger actions that can be sent, each with its adapter's ``prepare``
+  (fill in and record before sending) and ``apply`` (store what the reply changed),
+- the wire rules that differ: how error codes are spelt, what an unknown message type gets,
+  whether SEND (6) and CALLRESULTERROR (5) exist.
+
+The adapters (``app/ocpp/v16``, ``app/ocpp/v201``, ``app/ocpp/v21``) each build their
+``OcppVersion``; ``create_app`` puts them in a ``VersionRegistry`` (``app.extensions``), the only
+place the server looks versions up. Adding a version is adding an adapter package and one line
+there (docs/architecture.md).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# handler(ctx, payload, now) -> reply payload; see the adapters.
+Handler = Callable[..., dict[str, Any]]
+# prepare(command, charger, payload, options) -> payload to send; apply(command, charger).
+Prepare = Callable[[Any, Any, dict, dict], dict]
+Apply = Callable[[Any, Any], None]
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One CSMS-to-charger action of a version, with what it does to stored state."""
+
+    prepare: Prepare | None = None
+    apply: Apply | None = None
 
 
 @dataclass(frozen=True)
@@ -12,23 +40,48 @@ class OcppVersion:
     name: str
     # Subprotocol names, the canonical one first.
     subprotocols: tuple[str, ...]
+    handlers: Mapping[str, Handler] = field(default_factory=dict)
+    commands: Mapping[str, CommandSpec] = field(default_factory=dict)
+    # Wire rules (OCPP-J part of each version).
+    # What a frame of an unknown message type gets: "ignore" (1.6, 2.1) or "reject"
+    # (2.0.1: CALLERROR MessageTypeNotSupported).
+    unknown_message_type: str = "ignore"
+    # 2.1's SEND (6) and CALLRESULTERROR (5).
+    has_send: bool = False
+    # Error code spellings that differ from the 2.x names in ``errors``.
+    spelling: Mapping[str, str] = field(default_factory=dict)
+
+    def spell(self, code: str) -> str:
+        return self.spelling.get(code, code)
 
 
-V16 = OcppVersion("1.6", ("ocpp1.6", "ocpp1.6j"))
+class VersionRegistry:
+    """The versions this server speaks, in the server's order of preference (best first)."""
 
-SUPPORTED: dict[str, OcppVersion] = {V16.name: V16}
+    def __init__(self, versions: Iterable[OcppVersion]) -> None:
+        self._versions: dict[str, OcppVersion] = {v.name: v for v in versions}
 
+    def __iter__(self):
+        return iter(self._versions.values())
 
-def server_subprotocols() -> list[str]:
-    """Every subprotocol name the server accepts, in the server's order of preference."""
-    return [name for version in SUPPORTED.values() for name in version.subprotocols]
+    def __contains__(self, name: object) -> bool:
+        return name in self._versions
 
+    def get(self, name: str | None) -> OcppVersion | None:
+        return self._versions.get(name) if name else None
 
-def by_subprotocol(name: str | None) -> OcppVersion | None:
-    if not name:
+    def names(self) -> list[str]:
+        return list(self._versions)
+
+    def subprotocols(self) -> list[str]:
+        """Every subprotocol name the server accepts, in the server's order of preference."""
+        return [name for version in self._versions.values() for name in version.subprotocols]
+
+    def by_subprotocol(self, name: str | None) -> OcppVersion | None:
+        if not name:
+            return None
+        name = name.strip().lower()
+        for version in self._versions.values():
+            if name in version.subprotocols:
+                return version
         return None
-    name = name.strip().lower()
-    for version in SUPPORTED.values():
-        if name in version.subprotocols:
-            return version
-    return None

@@ -13,17 +13,16 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from .. import events
+from .. import events, runtime
 from ..extensions import db
 from ..models import Charger, Command, utcnow
-from ..ocpp import v16, validation
+from ..ocpp import validation
 from . import command_effects
 from .errors import DomainError
 from .routing import router
 
 log = logging.getLogger(__name__)
 
-COMMANDS = {"1.6": v16.COMMANDS}
 MAX_TIMEOUT = 300.0
 
 
@@ -32,6 +31,13 @@ class CommandRefused(DomainError):
 
     def __init__(self, status: int, message: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(message, status, details)
+
+
+def actions(version: str | None = None) -> list[str]:
+    """The commands that can be sent to a charger of ``version`` (None: of any version)."""
+    known = runtime.ocpp_versions(current_app)
+    chosen = [known.get(version)] if version else list(known)
+    return sorted({action for v in chosen if v is not None for action in v.commands})
 
 
 def charger_by_identity(identity: str) -> Charger:
@@ -48,9 +54,10 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
     """Check, record and send a command. With ``wait`` returns once it is answered."""
     charger = charger_by_identity(identity)
     version = charger.ocpp_version or "1.6"
-    if action not in COMMANDS[version]:
+    commands = actions(version)
+    if action not in commands:
         raise CommandRefused(400, f"{action!r} is not a command of OCPP {version}; one of: "
-                                  + ", ".join(COMMANDS[version]))
+                                  + ", ".join(commands))
     if payload is None:
         payload = {}
     if not isinstance(payload, dict):

@@ -1,6 +1,6 @@
 """Domain values: what the version adapters hand the services, and what the services answer.
 
-No OCPP version shows through here. A 1.6 ``idTag`` and a 2.x ``idToken`` are both an
+No OCPP version shows through here. A 1.6 ``idTag`` and a 2.x ``idToken`` are both a
 ``Token``; a 1.6 ``idTagInfo`` and a 2.x ``idTokenInfo`` are both an ``Authorization``; a 1.6
 ``sampledValue`` and a 2.x one (with ``unitOfMeasure``) are both a ``Sample``. The adapters in
 ``app/ocpp/v16`` and ``app/ocpp/v201`` translate each way; services never see a camelCase field.

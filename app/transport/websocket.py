@@ -21,7 +21,7 @@ from sqlalchemy import bindparam, select
 from .. import events, gcpolicy, runtime
 from ..extensions import db, sock
 from ..models import Charger
-from ..ocpp import v16, versions
+from ..ocpp import versions
 from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
 from ..services import chargers, stations
@@ -32,7 +32,6 @@ from .registry import registry, start_keepalive
 
 log = logging.getLogger(__name__)
 
-HANDLERS = {"1.6": v16.HANDLERS}
 WEBSOCKET_VERSION = "13"
 _chargers = Charger.__table__
 _LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
@@ -43,7 +42,7 @@ _LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
 def init_app(app: Flask) -> None:
     prefix = app.config["OCPP_PATH_PREFIX"].rstrip("/")
     app.config.setdefault("SOCK_SERVER_OPTIONS", {}).update({
-        "subprotocols": versions.server_subprotocols(),
+        "subprotocols": runtime.ocpp_versions(app).subprotocols(),
         "max_message_size": app.config["OCPP_MAX_FRAME_BYTES"],
         # Pings are sent by ChargerConnection, which tolerates chargers that never answer them.
         "ping_interval": None,
@@ -150,13 +149,14 @@ def _check_handshake():
 
 
 def _version_for(ws) -> versions.OcppVersion | None:
+    known = runtime.ocpp_versions(current_app)
     if ws.subprotocol:
-        return versions.by_subprotocol(ws.subprotocol)
+        return known.by_subprotocol(ws.subprotocol)
     offered = request.headers.get("Sec-WebSocket-Protocol", "")
     if any(part.strip() for part in offered.split(",")):
         return None  # offered only versions we do not speak
     fallback = current_app.config["OCPP_NO_SUBPROTOCOL_VERSION"]
-    return versions.SUPPORTED.get(fallback)
+    return known.get(fallback)
 
 
 def ocpp_socket(ws, rest: str) -> None:
@@ -186,7 +186,7 @@ def _serve(ws) -> None:
         # Through the group writer: a fleet connecting at once shares a few commits.
         charger_id = writer.run(stations.enrol, identity, registration, _now())
         log.info("enrolled charger %r (%s)", identity, registration)
-    handlers = HANDLERS[version.name]
+    handlers = version.handlers
     ctx = ChargerContext(identity=identity, charger_id=charger_id, writer=writer,
                          heartbeat_interval=config["OCPP_HEARTBEAT_INTERVAL"],
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
