@@ -24,3 +24,16 @@ class DomainError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class InvalidReport(DomainError):
+    """What a charger reported breaks a rule of the domain (a connector that cannot exist, a
+    time that is no time): nothing of it is stored. The version adapters answer it with a
+    CALLERROR (PropertyConstraintViolation unless ``code`` names another); the charger stays
+    connected."""
+
+    status = 422
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
