@@ -88,3 +88,31 @@ class ConnectorStatus:
     vendor_id: str | None = None
     vendor_error_code: str | None = None
     timestamp: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionEventValue:
+    """One 2.x TransactionEvent, as the domain sees it.
+
+    ``event_type``: Started, Updated or Ended. ``charger_transaction_id`` is the charger's own
+    id (up to 36 characters, unique per charger); ``seq_no`` orders a charger's events and is
+    the key of a retry (2.0.1 retries get a new message id).
+    """
+
+    event_type: str
+    timestamp: datetime
+    trigger_reason: str
+    seq_no: int
+    charger_transaction_id: str
+    offline: bool = False
+    evse_id: int | None = None
+    connector_id: int | None = None
+    token: Token | None = None
+    charging_state: str | None = None
+    stopped_reason: str | None = None
+    remote_start_id: int | None = None
+    reservation_id: int | None = None
+    time_spent_charging: int | None = None
+    number_of_phases_used: int | None = None
+    cable_max_current: int | None = None
+    samples: tuple[Sample, ...] = ()
