@@ -12,7 +12,6 @@ from sqlalchemy.engine import Connection
 
 from ..models import IdToken
 from ..models.token import tag_key
-from .time import iso
 from .values import Authorization, Token
 
 tokens = IdToken.__table__
@@ -48,31 +47,3 @@ def authorize(conn: Connection, token: Token, now: datetime,
     if status == "Accepted" and row.expiry_date is not None and row.expiry_date <= now:
         status = "Expired"
     return Authorization(status, row.expiry_date, row.parent_id_tag or None)
-
-
-def id_tag_info(conn: Connection, id_tag: str, now: datetime, unknown_policy: str) -> dict:
-    """``{status, expiryDate?, parentIdTag?}`` for ``id_tag``.
-
-    Unknown tags are Invalid, or, with ``unknown_policy == "accept"``, recorded and Accepted.
-    An Accepted tag past its expiry date is Expired.
-    """
-    if not isinstance(id_tag, str) or len(id_tag) > MAX_ID_TAG:
-        # Only a lenient charger gets here: no token can have it, and it is not recorded
-        # (clipped, it would be another tag).
-        return {"status": "Invalid"}
-    row = conn.execute(_SELECT_TOKEN, {"key": tag_key(id_tag)}).first()
-    if row is None:
-        if unknown_policy != "accept":
-            return {"status": "Invalid"}
-        conn.execute(_INSERT_TOKEN, {"id_tag": id_tag, "status": "Accepted", "auto_created": True,
-                                     "created_at": now, "updated_at": now})
-        return {"status": "Accepted"}
-    status = row.status
-    if status == "Accepted" and row.expiry_date is not None and row.expiry_date <= now:
-        status = "Expired"
-    info: dict = {"status": status}
-    if row.expiry_date is not None:
-        info["expiryDate"] = iso(row.expiry_date)
-    if row.parent_id_tag:
-        info["parentIdTag"] = row.parent_id_tag
-    return info

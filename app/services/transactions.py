@@ -6,6 +6,7 @@ transaction ids are kept.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,10 +16,11 @@ from sqlalchemy.engine import Connection
 from ..models import Command, ConfigurationKey, MeterValue, Reservation, Transaction
 from ..models.token import tag_key
 from ..storage.bulk import insert_rows
-from .authorization import id_tag_info
+from .authorization import authorize
 from .metering import sampled_rows
 from .sql import fit_strings
 from .stations import MAX_CONNECTOR_ID
+from .values import Authorization, Token
 
 transactions = Transaction.__table__
 meter_values = MeterValue.__table__
@@ -82,27 +84,37 @@ def connector_refusal(conn: Connection, charger_id: int, connector_id: int) -> s
     return None
 
 
+@dataclass(frozen=True, slots=True)
+class StartResult:
+    """The transaction a start opened (or the one a retried start already opened) and the
+    token's authorization; or, with ``refused``, why none can be on that connector (nothing is
+    stored; the adapter answers with a CALLERROR; raising here would roll back the writer's
+    whole batch)."""
+
+    transaction_id: int | None
+    authorization: Authorization | None
+    refused: str | None = None
+
+
 def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], now: datetime,
-                      unknown_tag_policy: str) -> dict[str, Any]:
-    """Record a StartTransaction; return ``{transactionId, idTagInfo}``, or ``{"refused":
-    reason}`` for a connector that cannot have one (nothing is stored; the handler answers
-    with a CALLERROR; raising here would roll back the writer's whole batch).
+                      unknown_tag_policy: str) -> StartResult:
+    """Record a transaction's start.
 
     ``start``: connector_id, id_tag, meter_start, timestamp, reservation_id.
     """
     refusal = connector_refusal(conn, charger_id, start["connector_id"])
     if refusal is not None:
-        return {"refused": refusal}
-    info = id_tag_info(conn, start["id_tag"], now, unknown_tag_policy)
+        return StartResult(None, None, refusal)
+    decision = authorize(conn, Token(start["id_tag"]), now, unknown_tag_policy)
     key = fit_strings(transactions, {
         "charger_id": charger_id, "connector_id": start["connector_id"],
         "id_tag": start["id_tag"], "started_at": start["timestamp"],
         "meter_start": start["meter_start"]})
     existing = conn.execute(_SELECT_RETRIED_START, key).scalar()
     if existing is not None:
-        return {"transactionId": existing, "idTagInfo": info}
+        return StartResult(existing, decision)
     tx_id = conn.execute(_INSERT_TRANSACTION, {
-        **key, "id_tag_status": info["status"], "reservation_id": start.get("reservation_id"),
+        **key, "id_tag_status": decision.status, "reservation_id": start.get("reservation_id"),
         "created_at": now,
     }).inserted_primary_key[0]
     if _may_be_ours(start.get("reservation_id")):
@@ -111,7 +123,7 @@ def start_transaction(conn: Connection, charger_id: int, start: dict[str, Any], 
                             reservations.c.charger_id == charger_id)
                      .values(status="used", transaction_id=tx_id, updated_at=now))
     _link_remote_start(conn, charger_id, key["id_tag"], tx_id, now)
-    return {"transactionId": tx_id, "idTagInfo": info}
+    return StartResult(tx_id, decision)
 
 
 def _link_remote_start(conn: Connection, charger_id: int, id_tag: str, tx_id: int,
@@ -152,14 +164,14 @@ def meter_value_rows(charger_id: int, connector_id: int, tx_id: int | None,
 
 
 def stop_transaction(conn: Connection, charger_id: int, stop: dict[str, Any], now: datetime,
-                     unknown_tag_policy: str) -> dict[str, Any]:
-    """Record a StopTransaction; return the reply payload (``idTagInfo`` when an idTag came).
+                     unknown_tag_policy: str) -> Authorization | None:
+    """Record a transaction's stop; return the stopping token's authorization, if one came.
 
     ``stop``: transaction_id, meter_stop, timestamp, reason, id_tag, transaction_data.
     """
-    reply: dict[str, Any] = {}
+    reply: Authorization | None = None
     if stop.get("id_tag"):
-        reply["idTagInfo"] = id_tag_info(conn, stop["id_tag"], now, unknown_tag_policy)
+        reply = authorize(conn, Token(stop["id_tag"]), now, unknown_tag_policy)
     known = _known_transaction(conn, charger_id, stop["transaction_id"])
     if known is not None:
         if known.stopped_at is not None and known.closed_by is None:

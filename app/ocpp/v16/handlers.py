@@ -13,6 +13,7 @@ from typing import Any
 from ... import events
 from ...services import authorization, notifications, stations, transactions
 from ...services.time import iso, parse_timestamp
+from ...services.values import Authorization, Token
 from .. import errors
 from ..context import ChargerContext
 from ..errors import RemoteProtocolError
@@ -50,9 +51,21 @@ def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     return {}
 
 
+def id_tag_info(decision: Authorization) -> dict:
+    """A domain authorization in 1.6's words: ``{status, expiryDate?, parentIdTag?}``."""
+    # 1.6 has no Unknown: a token the CSMS does not know is Invalid.
+    info: dict = {"status": "Invalid" if decision.status == "Unknown" else decision.status}
+    if decision.expires_at is not None:
+        info["expiryDate"] = iso(decision.expires_at)
+    if decision.group:
+        info["parentIdTag"] = decision.group
+    return info
+
+
 def authorize(ctx: ChargerContext, p: dict, now: datetime) -> dict:
-    info = ctx.writer.run(authorization.id_tag_info, p["idTag"], now, ctx.unknown_tag_policy)
-    return {"idTagInfo": info}
+    decision = ctx.writer.run(authorization.authorize, Token(p["idTag"]), now,
+                              ctx.unknown_tag_policy)
+    return {"idTagInfo": id_tag_info(decision)}
 
 
 def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
@@ -64,14 +77,15 @@ def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
         "timestamp": parse_timestamp(p["timestamp"]),
         "reservation_id": p.get("reservationId"),
     }
-    reply = ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
-                           ctx.unknown_tag_policy)
-    if "refused" in reply:
-        raise RemoteProtocolError(errors.PROPERTY_CONSTRAINT_VIOLATION, reply["refused"])
-    ctx.remember_transaction(reply["transactionId"])
-    events.publish("transaction_started", ctx.identity, transaction_id=reply["transactionId"],
+    result = ctx.writer.run(transactions.start_transaction, ctx.charger_id, start, now,
+                            ctx.unknown_tag_policy)
+    if result.refused is not None:
+        raise RemoteProtocolError(errors.PROPERTY_CONSTRAINT_VIOLATION, result.refused)
+    ctx.remember_transaction(result.transaction_id)
+    events.publish("transaction_started", ctx.identity, transaction_id=result.transaction_id,
                    connector_id=p["connectorId"], id_tag=p["idTag"])
-    return reply
+    return {"transactionId": result.transaction_id,
+            "idTagInfo": id_tag_info(result.authorization)}
 
 
 def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
@@ -105,11 +119,11 @@ def stop_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
         "id_tag": p.get("idTag"),
         "transaction_data": p.get("transactionData"),
     }
-    reply = ctx.writer.run(transactions.stop_transaction, ctx.charger_id, stop, now,
-                           ctx.unknown_tag_policy)
+    decision = ctx.writer.run(transactions.stop_transaction, ctx.charger_id, stop, now,
+                              ctx.unknown_tag_policy)
     events.publish("transaction_stopped", ctx.identity, transaction_id=p["transactionId"],
                    meter_stop=p["meterStop"])
-    return reply
+    return {} if decision is None else {"idTagInfo": id_tag_info(decision)}
 
 
 def data_transfer(ctx: ChargerContext, p: dict, now: datetime) -> dict:
