@@ -25,6 +25,7 @@ from ..ocpp.session import (
     ReplyReceived,
     SendReceived,
 )
+from ..services.errors import InvalidReport
 from ..storage.text import storable
 from ..storage.writer import GroupWriter
 from .driver import WebSocket
@@ -219,6 +220,12 @@ class ChargerConnection:
             message_type = frames.CALLRESULT
         except errors.RemoteProtocolError as exc:
             reply = self.session.error(call.unique_id, exc.code, exc.description, exc.details)
+            message_type = frames.CALLERROR
+        except InvalidReport as exc:
+            # The one place a domain refusal of a report becomes a CALLERROR, for every version.
+            reply = self.session.error(call.unique_id,
+                                       exc.code or errors.PROPERTY_CONSTRAINT_VIOLATION,
+                                       exc.message, exc.details)
             message_type = frames.CALLERROR
         except Exception:  # noqa: BLE001 - our fault: say so without leaking details
             log.exception("%s: handler for %s failed", self.identity, call.action)

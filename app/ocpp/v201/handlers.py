@@ -1,8 +1,11 @@
-"""OCPP 2.0.1 charging station to CSMS: turn each request into service calls and build the reply.
+"""OCPP 2.0.1 (and 2.1) charging station to CSMS: every handler the adapter has, by action.
 
-Only Heartbeat so far; every other action the 2.0.1 schemas know is answered NotSupported by
-the session until its handler is here. Handlers have the 1.6 adapter's shape
-(``handler(ctx, payload, now) -> reply payload``) and commit what they store before returning.
+Handlers have the 1.6 adapter's shape (``handler(ctx, payload, now) -> reply payload``): they
+turn the wire payload into domain values (``services/values.py``), call the services, commit
+what they store before returning, and word the answer. They live in one module per topic
+(``stations``, ``transactions``, ``device_model``, ...), each with its own ``HANDLERS``;
+this module only gathers them. Every other action the schemas know is answered NotSupported by
+the session.
 """
 from __future__ import annotations
 
@@ -24,3 +27,4 @@ def heartbeat(ctx: ChargerContext, p: dict, now: datetime) -> dict:
 HANDLERS: dict[str, Handler] = {
     "Heartbeat": heartbeat,
 }
+# Topic modules add theirs below, one line each.
