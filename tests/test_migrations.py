@@ -82,3 +82,53 @@ def test_upgrade_folds_existing_tags_and_flags_backwards_meters(tmp_path):
             assert values.all() == [(None, "Infinity"), (None, "-1e400"), (5.0, "5")]
     finally:
         engine.dispose()
+
+
+def test_upgrade_to_transaction_events_keeps_16_transactions(tmp_path):
+    """Transactions stored before 0008 (1.6: our id, no charger id) survive unchanged, with the
+    2.x columns empty; a 2.x transaction and its events fit after; downgrade undoes it."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    try:
+        srv.flask("db", "upgrade", "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
+                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO transactions (charger_id, connector_id, id_tag, meter_start, "
+                "meter_stop, energy_wh, stop_reason, unmatched_stop, meter_anomaly) "
+                "VALUES (1, 1, 'TAG-16', 1000, 4500, 3500, 'EVDisconnected', 0, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO commands (charger_id, action, status, timeout, source) "
+                "VALUES (1, 'RemoteStartTransaction', 'completed', 30, 'api')"))
+        srv.flask("db", "upgrade", "0008")
+        with engine.begin() as conn:
+            old = conn.execute(sa.text(
+                "SELECT id, id_tag, meter_start, meter_stop, energy_wh, stop_reason, "
+                "charger_transaction_id, evse_id, stopped_reason, remote_start_id, offline "
+                "FROM transactions")).all()
+            assert old == [(1, "TAG-16", 1000, 4500, 3500.0, "EVDisconnected",
+                            None, None, None, None, 0)]
+            assert conn.execute(sa.text("SELECT remote_start_id FROM commands")).all() == [
+                (None,)]
+            conn.execute(sa.text(
+                "INSERT INTO transactions (charger_id, charger_transaction_id, evse_id, "
+                "unmatched_stop, meter_anomaly, offline) VALUES (1, 'tx-2x', 1, 0, 0, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO transaction_events (transaction_id, charger_id, seq_no, event_type, "
+                "trigger_reason, offline) VALUES (2, 1, 0, 'Started', 'Authorized', 0)"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # once per charger
+            conn.execute(sa.text(
+                "INSERT INTO transactions (charger_id, charger_transaction_id, unmatched_stop, "
+                "meter_anomaly, offline) VALUES (1, 'tx-2x', 0, 0, 0)"))
+        with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # one row per seqNo
+            conn.execute(sa.text(
+                "INSERT INTO transaction_events (transaction_id, charger_id, seq_no, event_type, "
+                "trigger_reason, offline) VALUES (2, 1, 0, 'Started', 'Authorized', 0)"))
+        srv.flask("db", "downgrade", "0006")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id, energy_wh FROM transactions ORDER BY id")
+                                ).all() == [(1, 3500.0), (2, None)]
+            assert not sa.inspect(conn).has_table("transaction_events")
+    finally:
+        engine.dispose()

@@ -17,5 +17,11 @@ from .files import (  # noqa: F401
 )
 from .message_log import MessageLog  # noqa: F401
 from .token import IdToken  # noqa: F401
-from .transaction import DataTransfer, MeterValue, Reservation, Transaction  # noqa: F401
+from .transaction import (  # noqa: F401
+    DataTransfer,
+    MeterValue,
+    Reservation,
+    Transaction,
+    TransactionEvent,
+)
 from .user import ApiToken, User  # noqa: F401

@@ -36,5 +36,8 @@ class Command(db.Model):
     duration_ms: Mapped[float | None] = mapped_column(Float)
     # Set when the outcome is stored but what it should change (command_effects.apply) failed.
     effect_error: Mapped[str | None] = mapped_column(Text)
-    # The transaction a RemoteStartTransaction led to.
+    # The transaction a RemoteStartTransaction (RequestStartTransaction) led to.
     transaction_id: Mapped[int | None] = mapped_column(Integer)
+    # OCPP 2.x RequestStartTransaction: the remoteStartId we gave, which the charger's
+    # TransactionEvents repeat; the link to the transaction.
+    remote_start_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -16,6 +16,9 @@ class Transaction(db.Model):
         Index("ix_tx_start_key", "charger_id", "connector_id", "id_tag", "started_at",
               "meter_start", unique=True),
         Index("ix_tx_charger_started", "charger_id", "started_at"),
+        # OCPP 2.x: the charger's own transaction id never repeats on that charger; it is the
+        # key of every TransactionEvent (NULL for 1.6 transactions, whose id is ours).
+        Index("ix_tx_charger_transaction", "charger_id", "charger_transaction_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,10 +50,42 @@ class Transaction(db.Model):
     # Closed by an operator (a user name) because its StopTransaction never came; the charger's
     # own StopTransaction, should it come after all, still replaces the operator's numbers.
     closed_by: Mapped[str | None] = mapped_column(String(64))
+    # OCPP 2.x only (NULL for 1.6): the charger's transactionId, the EVSE, the stoppedReason as
+    # sent (stop_reason holds it too, or Local when it was left out), the remoteStartId of the
+    # RequestStartTransaction that led to it, the latest chargingState, and whether any event
+    # of it was queued while the charger was offline.
+    charger_transaction_id: Mapped[str | None] = mapped_column(String(36))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
+    stopped_reason: Mapped[str | None] = mapped_column(String(32))
+    remote_start_id: Mapped[int | None] = mapped_column(Integer)
+    charging_state: Mapped[str | None] = mapped_column(String(20))
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
 
     @property
     def state(self) -> str:
         return "stopped" if self.stopped_at is not None else "active"
+
+
+class TransactionEvent(db.Model):
+    """One OCPP 2.x TransactionEvent received, by its seqNo: the record that makes a retry (a
+    new message id in 2.0.1, the same seqNo) a duplicate, and shows gaps and late arrivals."""
+
+    __tablename__ = "transaction_events"
+    __table_args__ = (
+        Index("ix_transaction_events_seq", "transaction_id", "seq_no", unique=True),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(
+        ForeignKey("transactions.id", ondelete="CASCADE"))
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    # 2.x seqNo is an integer >= 0 with no upper bound in the schema.
+    seq_no: Mapped[int] = mapped_column(BigInteger)
+    event_type: Mapped[str] = mapped_column(String(16))  # Started | Updated | Ended
+    trigger_reason: Mapped[str] = mapped_column(String(32))
+    timestamp = mapped_column(UTCDateTime)  # when it happened (the charger's clock)
+    offline: Mapped[bool] = mapped_column(Boolean, default=False)
+    received_at = mapped_column(UTCDateTime, default=utcnow)
 
 
 class MeterValue(db.Model):
@@ -75,7 +110,7 @@ class MeterValue(db.Model):
     context: Mapped[str | None] = mapped_column(String(32))
     location: Mapped[str | None] = mapped_column(String(16))
     format: Mapped[str | None] = mapped_column(String(16))
-    # Where it came from: MeterValues or StopTransaction's transactionData.
+    # Where it came from: MeterValues, StopTransaction's transactionData or TransactionEvent.
     source: Mapped[str] = mapped_column(String(16), default="MeterValues")
 
 
