@@ -50,8 +50,13 @@ def charger_by_identity(identity: str) -> Charger:
 
 def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
            timeout: float | None = None, wait: bool = True, requested_by: str | None = None,
-           source: str = "api", options: dict[str, Any] | None = None) -> Command:
-    """Check, record and send a command. With ``wait`` returns once it is answered."""
+           source: str = "api", options: dict[str, Any] | None = None,
+           remote_start_id: int | None = None) -> Command:
+    """Check, record and send a command. With ``wait`` returns once it is answered.
+
+    ``remote_start_id``: the remoteStartId of a 2.x RequestStartTransaction, stored on the
+    command so that the transaction the charger then reports is linked to it.
+    """
     charger = charger_by_identity(identity)
     version = charger.ocpp_version or "1.6"
     commands = actions(version)
@@ -71,7 +76,8 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
     # beyond 64 bits, a lone surrogate); fields prepare fills in may still be missing here.
     _check_payload(version, action, payload, partial=True)
     command = Command(charger_id=charger.id, action=action, status="pending", timeout=timeout,
-                      requested_by=requested_by, source=source, created_at=utcnow())
+                      requested_by=requested_by, source=source, created_at=utcnow(),
+                      remote_start_id=remote_start_id)
     db.session.add(command)
     db.session.flush()
     try:
