@@ -129,7 +129,7 @@ SCHEMAS: dict[str, dict] = {
         "lenient": t("boolean"),
     }, additional=False),
     "Transaction": obj({
-        "id": t("integer", "the transactionId given to the charger"),
+        "id": t("integer", "ours: the transactionId given to a 1.6 charger"),
         "charger": t("string", "charger identity", null=True),
         "connector_id": t("integer", null=True),
         "id_tag": t("string", null=True),
@@ -151,6 +151,15 @@ SCHEMAS: dict[str, dict] = {
         "reservation_id": t("integer", null=True),
         "closed_by": t("string", "the user who closed it by hand (POST .../close), until the "
                        "charger's own StopTransaction replaces that", null=True),
+        "charger_transaction_id": t("string", "OCPP 2.x: the charger's own transactionId "
+                                    "(unique per charger); null for 1.6, whose id is ours",
+                                    null=True, maxLength=36),
+        "evse_id": t("integer", "OCPP 2.x: the EVSE (connector_id is the connector on it); "
+                     "null for 1.6", null=True),
+        "stopped_reason": t("string", "OCPP 2.x: the stoppedReason as sent (stop_reason holds "
+                            "it too, or Local when it was left out); null for 1.6", null=True),
+        "remote_start_id": t("integer", "OCPP 2.x: the remoteStartId of the "
+                             "RequestStartTransaction that led to it; null for 1.6", null=True),
     }),
     "TransactionClose": obj({
         "meter_stop": t("integer", "Wh; default: the newest Energy.Active.Import.Register "

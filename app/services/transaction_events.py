@@ -47,7 +47,7 @@ from .errors import InvalidReport
 from .metering import DEFAULT_MEASURAND, sample_rows
 from .sql import fit_strings
 from .stations import MAX_CONNECTOR_ID
-from .values import Authorization, TransactionEventValue
+from .values import Authorization, Sample, TransactionEventValue
 
 transactions = Transaction.__table__
 events = TransactionEvent.__table__
@@ -88,6 +88,10 @@ def check_event(event: TransactionEventValue) -> None:
     The adapter calls this before handing the event to the writer, so that a refusal never
     rolls back other chargers' writes; ``record_event`` checks again.
     """
+    for name in ("seq_no", "evse_id", "connector_id", "remote_start_id", "reservation_id"):
+        value = getattr(event, name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise InvalidReport(f"{name}: {value!r} is not an integer")  # a lenient charger
     if event.event_type not in EVENT_TYPES:
         raise InvalidReport(f"eventType {event.event_type!r} is not one of "
                             + ", ".join(EVENT_TYPES))
@@ -336,3 +340,38 @@ def _implausible(start, later) -> bool:
 def _meter(value: float) -> int | None:
     # The register as the BIGINT columns hold it (Wh); a reading beyond them is not stored.
     return round(value) if abs(value) <= METER_MAX else None
+
+
+_SELECT_RUNNING = select(transactions.c.id).where(
+    transactions.c.charger_id == bindparam("charger_id"),
+    transactions.c.evse_id == bindparam("evse_id"),
+    transactions.c.charger_transaction_id.is_not(None),
+    transactions.c.stopped_at.is_(None),
+).order_by(transactions.c.started_at.desc().nulls_last(), transactions.c.id.desc()).limit(1)
+
+
+def check_evse_meter(evse_id: int) -> None:
+    """Raise ``InvalidReport`` for a MeterValues EVSE that cannot exist (0 is the main meter)."""
+    if not isinstance(evse_id, int) or isinstance(evse_id, bool) or not (
+            0 <= evse_id <= MAX_CONNECTOR_ID):
+        raise InvalidReport(f"evseId {evse_id!r} is outside 0..{MAX_CONNECTOR_ID}")
+
+
+def record_meter_values(conn: Connection, charger_id: int, evse_id: int,
+                        samples: list[Sample]) -> int | None:
+    """Store a 2.x MeterValues' samples, linked to the EVSE's running transaction if there is
+    one (a peer left them unlinked); return that transaction's id (ours) or None.
+
+    EVSE 0 (the main meter) has no transaction. A 2.x MeterValues carries no transaction id:
+    the link is the EVSE's running 2.x transaction, the newest should there be several.
+    """
+    check_evse_meter(evse_id)
+    tx_id = None
+    if evse_id > 0:
+        tx_id = conn.execute(_SELECT_RUNNING, {"charger_id": charger_id,
+                                               "evse_id": evse_id}).scalar()
+    rows = sample_rows(samples, charger_id=charger_id, connector_id=evse_id,
+                       transaction_id=tx_id, source="MeterValues")
+    if rows:
+        insert_rows(conn, meter_values, rows)
+    return tx_id

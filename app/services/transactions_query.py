@@ -142,6 +142,12 @@ def to_dict(tx: Transaction, so_far: dict[int, float] | None = None) -> dict[str
         "reported_transaction_id": tx.reported_transaction_id,
         "reservation_id": tx.reservation_id,
         "closed_by": tx.closed_by,
+        # OCPP 2.x (null for 1.6): the charger's own id, its EVSE, the stoppedReason as sent
+        # and the remoteStartId of the RequestStartTransaction that led to it.
+        "charger_transaction_id": tx.charger_transaction_id,
+        "evse_id": tx.evse_id,
+        "stopped_reason": tx.stopped_reason,
+        "remote_start_id": tx.remote_start_id,
     }
 
 
