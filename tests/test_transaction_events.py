@@ -278,3 +278,23 @@ def test_impossible_events_are_refused_and_nothing_is_stored(charger_id, fields,
     with pytest.raises(InvalidReport, match=message):
         record(charger_id, event("Started", 0, **fields))
     assert db.session.scalar(select(func.count()).select_from(Transaction)) == 0
+
+
+def test_meter_values_are_linked_to_the_evses_running_transaction(charger_id):
+    from app.extensions import db
+    from app.services.errors import InvalidReport
+    from app.services.transaction_events import record_meter_values
+
+    on_1 = record(charger_id, event("Started", 0, tx="tx-evse-1"))
+    on_2 = record(charger_id, event("Started", 0, tx="tx-evse-2", evse_id=2))
+    with db.engine.begin() as conn:
+        assert record_meter_values(conn, charger_id, 2, [energy(1, 5)]) == on_2.transaction_id
+        assert record_meter_values(conn, charger_id, 0, [energy(99, 5)]) is None  # main meter
+        assert record_meter_values(conn, charger_id, 3, [energy(1, 5)]) is None  # idle EVSE
+    record(charger_id, event("Ended", 1, 10, tx="tx-evse-2", evse_id=2))
+    with db.engine.begin() as conn:
+        assert record_meter_values(conn, charger_id, 2, [energy(2, 15)]) is None  # ended
+    assert counts(on_1.transaction_id) == (1, 0)
+    assert counts(on_2.transaction_id) == (2, 1)
+    with pytest.raises(InvalidReport, match="evseId 129"), db.engine.begin() as conn:
+        record_meter_values(conn, charger_id, 129, [energy(1, 5)])

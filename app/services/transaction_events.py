@@ -116,7 +116,7 @@ _SELECT_TX = select(
     transactions.c.id, transactions.c.stopped_at, transactions.c.closed_by,
     transactions.c.started_at, transactions.c.id_tag, transactions.c.evse_id,
     transactions.c.connector_id, transactions.c.remote_start_id, transactions.c.meter_start,
-    transactions.c.reservation_id,
+    transactions.c.reservation_id, transactions.c.charging_state, transactions.c.offline,
 ).where(transactions.c.charger_id == bindparam("charger_id"),
         transactions.c.charger_transaction_id == bindparam("charger_transaction_id"))
 _SELECT_EVENT = select(events.c.id).where(events.c.transaction_id == bindparam("tx_id"),
@@ -259,7 +259,8 @@ def _changes(conn: Connection, tx, event: TransactionEventValue, token: str | No
         if event.event_type == "Started" or conn.execute(
                 _SELECT_STARTED, {"tx_id": tx.id}).first() is None:
             changes["started_at"] = event.timestamp
-    elif event.event_type == "Started" and event.timestamp is not None:
+    elif (event.event_type == "Started" and event.timestamp is not None
+          and event.timestamp != tx.started_at):
         changes["started_at"] = event.timestamp  # the Started's own time is the start
     if token is not None:
         if tx.id_tag is None:
@@ -269,16 +270,19 @@ def _changes(conn: Connection, tx, event: TransactionEventValue, token: str | No
                                    or event.trigger_reason == "StopAuthorized"):
             changes["stop_id_tag"] = token
     if event.evse_id is not None and (tx.evse_id is None or not ended_before):
-        changes["evse_id"] = event.evse_id
-        if event.connector_id is not None:
+        if event.evse_id != tx.evse_id:
+            changes["evse_id"] = event.evse_id
+        if event.connector_id is not None and event.connector_id != tx.connector_id:
             changes["connector_id"] = event.connector_id
     if remote_start_id is not None and tx.remote_start_id is None:
         changes["remote_start_id"] = remote_start_id
     if event.reservation_id is not None and tx.reservation_id is None:
         changes["reservation_id"] = event.reservation_id
-    if event.charging_state is not None and not ended_before:
+    # Only what differs: most Updated events change nothing, and a write is not free.
+    if (event.charging_state is not None and not ended_before
+            and event.charging_state != tx.charging_state):
         changes["charging_state"] = event.charging_state
-    if event.offline:
+    if event.offline and not tx.offline:
         changes["offline"] = True
     return changes
 
