@@ -86,6 +86,8 @@ def test_a_full_session_started_updated_ended(api, station, identity):
     assert tx["remote_start_id"] is None
     assert tx["charger_transaction_id"] == "TX-A1" and isinstance(tx["id"], int)
     assert (tx["started_at"], tx["stopped_at"]) == (_iso(t0), _iso(t0 + timedelta(minutes=20)))
+    documented = api.get("/openapi.json").json()["components"]["schemas"]["Transaction"]
+    assert set(tx) == set(documented["properties"])  # the spec names what the API shows
     detail = api.get(f"/transactions/{tx['id']}").json()
     readings = [(mv["measurand"], mv["value"], mv["unit"]) for mv in detail["meter_values"]]
     assert readings == [
@@ -169,3 +171,19 @@ def test_an_ocpp21_remote_session_keeps_its_remote_start_id(server, api, identit
     assert (tx["evse_id"], tx["connector_id"]) == (1, 2)
     assert tx["energy_wh"] == pytest.approx(83.0)
     assert tx["stop_reason"] == "Remote"
+
+
+def test_the_console_shows_the_evse_and_the_chargers_id(server, api, station, identity):
+    from tests.console.test_access import PASSWORD, _login
+
+    server.flask("users", "create", "tx201-viewer", "--password", PASSWORD, "--role", "viewer",
+                 check=False)  # once per server
+    viewer, response = _login(server.url, "tx201-viewer")
+    assert response.status_code == 302
+    _event(station, "Started", 0, datetime.now(UTC), "TX-UI-1", trigger_reason="RemoteStart",
+           evse={"id": 2, "connector_id": 1}, info={"remote_start_id": 5})
+    [tx] = _transactions(api, identity)
+    page = viewer.get(f"{server.url}/console/transactions/{tx['id']}", timeout=30)
+    assert page.status_code == 200
+    assert "EVSE #2 connector #1" in page.text
+    assert "TX-UI-1 (remote start 5)" in page.text
