@@ -281,7 +281,10 @@ def test_impossible_events_are_refused_and_nothing_is_stored(charger_id, fields,
 
 
 def test_meter_values_are_linked_to_the_evses_running_transaction(charger_id):
+    from sqlalchemy import select
+
     from app.extensions import db
+    from app.models import MeterValue
     from app.services.errors import InvalidReport
     from app.services.transaction_events import record_meter_values
 
@@ -294,7 +297,12 @@ def test_meter_values_are_linked_to_the_evses_running_transaction(charger_id):
     record(charger_id, event("Ended", 1, 10, tx="tx-evse-2", evse_id=2))
     with db.engine.begin() as conn:
         assert record_meter_values(conn, charger_id, 2, [energy(2, 15)]) is None  # ended
-    assert counts(on_1.transaction_id) == (1, 0)
+    # A TransactionEvent without its evse (named in the first event only) keeps the EVSE.
+    record(charger_id, event("Updated", 1, 6, tx="tx-evse-1", evse_id=None, connector_id=None,
+                             trigger_reason="MeterValuePeriodic", samples=(energy(3, 6),)))
+    assert db.session.scalars(select(MeterValue.connector_id).where(
+        MeterValue.transaction_id == on_1.transaction_id)).all() == [1]
+    assert counts(on_1.transaction_id) == (2, 1)
     assert counts(on_2.transaction_id) == (2, 1)
     with pytest.raises(InvalidReport, match="evseId 129"), db.engine.begin() as conn:
         record_meter_values(conn, charger_id, 129, [energy(1, 5)])

@@ -152,6 +152,7 @@ def record_event(conn: Connection, charger_id: int, event: TransactionEventValue
                                  now), True
         ended_now = event.event_type == "Ended"
         ended_before, meter_start, reservation_known = False, None, None
+        evse_id = event.evse_id
     else:
         created = False
         tx_id = tx.id
@@ -165,6 +166,8 @@ def record_event(conn: Connection, charger_id: int, event: TransactionEventValue
             conn.execute(update(transactions).where(transactions.c.id == tx_id)
                          .values(**fit_strings(transactions, changes)))
         meter_start, reservation_known = tx.meter_start, tx.reservation_id
+        # The EVSE is often named only in the first event.
+        evse_id = event.evse_id if event.evse_id is not None else tx.evse_id
         if remote_start_id is not None and tx.remote_start_id is not None:
             remote_start_id = None  # linked already
 
@@ -177,7 +180,7 @@ def record_event(conn: Connection, charger_id: int, event: TransactionEventValue
         # meter_values.connector_id holds the EVSE for 2.x rows: a 1.6 connector is what 2.x
         # calls an EVSE (each has its own meter and transactions).
         rows = sample_rows(list(event.samples), charger_id=charger_id,
-                           connector_id=event.evse_id or 0, transaction_id=tx_id,
+                           connector_id=evse_id or 0, transaction_id=tx_id,
                            source=SOURCE)
         insert_rows(conn, meter_values, rows)
     has_energy = any((s.measurand or ENERGY) == ENERGY for s in event.samples)
@@ -207,7 +210,8 @@ def _storable_token(event: TransactionEventValue) -> str | None:
     if event.token is None:
         return None
     value = event.token.value
-    return value if len(value) <= transactions.c.id_tag.type.length else None
+    fits = isinstance(value, str) and len(value) <= transactions.c.id_tag.type.length
+    return value if fits else None
 
 
 def _has_begin(event: TransactionEventValue) -> bool:
