@@ -111,6 +111,9 @@ def test_upgrade_to_transaction_events_keeps_16_transactions(tmp_path):
                             None, None, None, None, 0)]
             assert conn.execute(sa.text("SELECT remote_start_id FROM commands")).all() == [
                 (None,)]
+            start_key = conn.execute(sa.text("SELECT sql FROM sqlite_master "
+                                             "WHERE name = 'ix_tx_start_key'")).scalar()
+            assert "WHERE charger_transaction_id IS NULL" in start_key  # 1.6 rows only
             conn.execute(sa.text(
                 "INSERT INTO transactions (charger_id, charger_transaction_id, evse_id, "
                 "unmatched_stop, meter_anomaly, offline) VALUES (1, 'tx-2x', 1, 0, 0, 0)"))

@@ -260,6 +260,17 @@ def test_the_same_charger_transaction_id_on_another_charger_is_another_transacti
     assert a.transaction_id != b.transaction_id and not b.duplicate
 
 
+def test_two_transactions_alike_but_for_the_chargers_id_are_two(charger_id):
+    """The 1.6 StartTransaction retry key (connector, tag, time, meter start) is not 2.x's."""
+    from app.services.values import Token
+
+    alike = {"token": Token("TWIN"), "samples": (energy(1, 0, "Transaction.Begin"),)}
+    a = record(charger_id, event("Started", 0, tx="tx-a", **alike), policy="accept")
+    b = record(charger_id, event("Started", 0, tx="tx-b", **alike), policy="accept")
+    assert a.transaction_id != b.transaction_id
+    assert transaction(b.transaction_id).meter_start == 1000
+
+
 @pytest.mark.parametrize("fields, message", [
     ({"evse_id": 0}, "evse id 0"),
     ({"evse_id": 129}, "evse id 129"),

@@ -1,7 +1,18 @@
 """Charging transactions, their meter values, reservations and DataTransfer records."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -12,9 +23,13 @@ from .token import TAG_KEY_LENGTH, key_default
 class Transaction(db.Model):
     __tablename__ = "transactions"
     __table_args__ = (
-        # A retried StartTransaction (same charger, connector, tag, time, meterStart) is one.
+        # A retried 1.6 StartTransaction (same charger, connector, tag, time, meterStart) is
+        # one. Not for 2.x transactions: their key is the charger's transaction id (below), and
+        # two of them may well look alike here.
         Index("ix_tx_start_key", "charger_id", "connector_id", "id_tag", "started_at",
-              "meter_start", unique=True),
+              "meter_start", unique=True,
+              sqlite_where=text("charger_transaction_id IS NULL"),
+              postgresql_where=text("charger_transaction_id IS NULL")),
         Index("ix_tx_charger_started", "charger_id", "started_at"),
         # OCPP 2.x: the charger's own transaction id never repeats on that charger; it is the
         # key of every TransactionEvent (NULL for 1.6 transactions, whose id is ours).

@@ -5,6 +5,7 @@
   everything; the new columns are NULL (offline false) for them.
 - transaction_events: one row per TransactionEvent seqNo received (the retry key).
 - commands.remote_start_id: the remoteStartId a RequestStartTransaction gave, indexed.
+- ix_tx_start_key (the 1.6 StartTransaction retry key) covers 1.6 transactions only.
 
 Revision ID: 0008
 Revises: 0006
@@ -16,6 +17,9 @@ revision = "0008"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
+
+_START_KEY = ["charger_id", "connector_id", "id_tag", "started_at", "meter_start"]
+_ONLY_16 = sa.text("charger_transaction_id IS NULL")
 
 
 def upgrade():
@@ -30,6 +34,10 @@ def upgrade():
                                       server_default=sa.false()))
         batch_op.create_index("ix_tx_charger_transaction",
                               ["charger_id", "charger_transaction_id"], unique=True)
+    # After the batch (SQLite's table copy would have to reflect a partial index).
+    op.drop_index("ix_tx_start_key", table_name="transactions")
+    op.create_index("ix_tx_start_key", "transactions", _START_KEY, unique=True,
+                    sqlite_where=_ONLY_16, postgresql_where=_ONLY_16)
     op.create_table(
         "transaction_events",
         sa.Column("id", sa.Integer(), primary_key=True),
@@ -57,6 +65,8 @@ def downgrade():
         batch_op.drop_column("remote_start_id")
     op.drop_index("ix_transaction_events_seq", table_name="transaction_events")
     op.drop_table("transaction_events")
+    op.drop_index("ix_tx_start_key", table_name="transactions")
+    op.create_index("ix_tx_start_key", "transactions", _START_KEY, unique=True)
     with op.batch_alter_table("transactions") as batch_op:
         batch_op.drop_index("ix_tx_charger_transaction")
         for name in ("offline", "charging_state", "remote_start_id", "stopped_reason",
