@@ -78,3 +78,35 @@ def test_charger_numbers_text_and_tags_on_postgresql(postgres, live_server_facto
         (big, big + 1000, 1000.0, None, 32), (None, big + 1000, None, big, 32)]
     listed = api.get("/transactions", params={"id_tag": "ÖL-card-1"}).json()["items"]
     assert [t["id"] for t in listed] == [tx_id]
+
+
+def test_ocpp201_transaction_events_on_postgresql(postgres, live_server_factory, tmp_path):
+    """Migration 0008 and the 2.x transaction path on PostgreSQL: a retried seqNo stored once,
+    energy from Begin to End, and a charger's 36-character transaction id."""
+    url = postgres.create_database("constellation_tx201")
+    srv = live_server_factory(instance_dir=str(tmp_path), DATABASE_URL=url)
+    tx_id = "f" * 36
+
+    def event(cp, event_type, seq_no, at, kwh, context, **fields):
+        return cp.call(cp.ocpp.call.TransactionEvent(
+            event_type=event_type, timestamp=at, seq_no=seq_no,
+            trigger_reason=fields.pop("trigger_reason", "MeterValuePeriodic"),
+            transaction_info={"transaction_id": tx_id, **fields.pop("info", {})},
+            meter_value=[{"timestamp": at, "sampledValue": [
+                {"value": kwh, "context": context, "unitOfMeasure": {"unit": "kWh"}}]}],
+            **fields))
+
+    with SimCharger(srv.ws_url, "PG-201", subprotocols=["ocpp2.0.1"]) as cp:
+        for _ in range(2):  # a retry: a new message id, the same seqNo
+            started = event(cp, "Started", 0, "2026-05-01T10:00:00Z", 100.0,
+                            "Transaction.Begin", trigger_reason="Authorized",
+                            evse={"id": 1, "connector_id": 1},
+                            id_token={"id_token": "PG-CARD", "type": "ISO14443"})
+            assert started.id_token_info == {"status": "Unknown"}
+        event(cp, "Ended", 1, "2026-05-01T10:30:00Z", 101.5, "Transaction.End",
+              info={"stopped_reason": "EVDisconnected"})
+    assert query(srv, "SELECT charger_transaction_id, evse_id, meter_start, meter_stop, "
+                 "energy_wh, stopped_reason FROM transactions") == [
+        (tx_id, 1, 100000, 101500, 1500.0, "EVDisconnected")]
+    assert query(srv, "SELECT count(*) FROM transaction_events") == [(2,)]
+    assert query(srv, "SELECT count(*) FROM meter_values") == [(2,)]
