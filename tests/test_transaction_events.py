@@ -317,3 +317,51 @@ def test_meter_values_are_linked_to_the_evses_running_transaction(charger_id):
     assert counts(on_2.transaction_id) == (2, 1)
     with pytest.raises(InvalidReport, match="evseId 129"), db.engine.begin() as conn:
         record_meter_values(conn, charger_id, 129, [energy(1, 5)])
+
+
+def test_the_quick_way_for_a_plain_updated_stores_what_record_event_would(charger_id):
+    """What the adapter does per connection: plain Updated events of a transaction it knows
+    become rows without a query; anything else, and every seqNo already seen, goes through
+    record_event."""
+    from app.extensions import db
+    from app.models import MeterValue
+    from app.services.transaction_events import events, meter_values, quick_rows
+    from app.services.values import Token
+    from app.storage.bulk import insert_rows
+
+    now = datetime.now(UTC)
+    started = record(charger_id, event("Started", 0, charging_state="Charging",
+                                       samples=(energy(10, 0, "Transaction.Begin"),)))
+    known = started.known
+    assert known.quick and known.seq_nos == {0} and known.evse_id == 1
+    plain = event("Updated", 1, 10, evse_id=None, connector_id=None,
+                  trigger_reason="MeterValuePeriodic", samples=(energy(11, 10),))
+    rows = quick_rows(known, charger_id, plain, now)
+    assert rows is not None
+    with db.engine.begin() as conn:
+        for table in (events, meter_values):
+            insert_rows(conn, table, rows[table])
+    known = known.seen(1)
+    assert quick_rows(known, charger_id, plain, now) is None  # seen: record_event says retry
+    assert record(charger_id, plain).duplicate
+    for needs_more in (event("Updated", 2, 11, charging_state="SuspendedEV"),
+                       event("Updated", 2, 11, token=Token("LATE")),
+                       event("Updated", 2, 11, offline=True),
+                       event("Updated", 2, -5),  # before the start: moves it
+                       event("Ended", 2, 20)):
+        assert quick_rows(known, charger_id, needs_more, now) is None
+    ended = record(charger_id, event("Ended", 2, 20, samples=(energy(12, 20,
+                                                                     "Transaction.End"),)))
+    assert not ended.known.quick and ended.known.seq_nos == {0, 1, 2}  # read back
+    tx = transaction(started.transaction_id)
+    assert (tx.meter_start, tx.meter_stop, tx.energy_wh) == (10000, 12000, 2000.0)
+    assert counts(tx.id) == (3, 3)
+    assert {mv.connector_id for mv in db.session.query(MeterValue)} == {1}
+
+
+def test_no_quick_way_before_the_start_reading_is_known(charger_id):
+    started = record(charger_id, event("Started", 0, trigger_reason="CablePluggedIn"))
+    assert not started.known.quick  # no reading yet: the next energy reading settles it
+    placeholder = record(charger_id, event("Started", 1, samples=(
+        energy(0, 0, "Transaction.Begin"),), tx="tx-zero"))
+    assert not placeholder.known.quick  # a Begin of 0 may be a placeholder

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..storage.writer import GroupWriter
 
@@ -19,6 +20,9 @@ class ChargerContext:
     # Transaction ids known to be (True) or not to be (False) this charger's: MeterValues link
     # to them without a query. Ids are ours, so an answer never changes.
     known_transactions: dict[int, bool] = field(default_factory=dict)
+    # 2.x: what the services let the adapter remember of running transactions, by the
+    # charger's transaction id (``services.transaction_events.Known``); opaque here.
+    transaction_events: dict[str, Any] = field(default_factory=dict)
 
     def remember_transaction(self, tx_id: int, ours: bool = True) -> None:
         if len(self.known_transactions) >= 64:

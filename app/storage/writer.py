@@ -30,14 +30,13 @@ log = logging.getLogger(__name__)
 
 
 class _Unit:
-    __slots__ = ("fn", "args", "table", "rows", "done", "result", "error")
+    __slots__ = ("fn", "args", "rows", "done", "result", "error")
 
-    def __init__(self, fn: Callable[..., Any] | None, args: tuple, table: Table | None = None,
-                 rows: list[dict] | None = None) -> None:
+    def __init__(self, fn: Callable[..., Any] | None, args: tuple,
+                 rows: dict[Table, list[dict]] | None = None) -> None:
         self.fn = fn
         self.args = args
-        self.table = table
-        self.rows = rows
+        self.rows = rows  # plain inserts, by table, when fn is None
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
@@ -76,7 +75,12 @@ class GroupWriter:
         Cheaper than ``run`` for plain inserts: every unit's rows for a table go into the same
         few multi-row INSERTs (``bulk.insert_rows``).
         """
-        self._submit(_Unit(None, (), table, rows))
+        self._submit(_Unit(None, (), {table: rows}))
+
+    def insert_many(self, rows: dict[Table, list[dict]]) -> None:
+        """``insert`` into several tables with one wait (in the order given: a row may refer
+        to one of an earlier table)."""
+        self._submit(_Unit(None, (), rows))
 
     def _submit(self, unit: _Unit) -> Any:
         with self._lock:
@@ -169,7 +173,8 @@ class GroupWriter:
                     if unit.fn is not None:
                         unit.result = unit.fn(conn, *unit.args)
                     else:
-                        inserts[unit.table].extend(unit.rows)
+                        for table, batch in unit.rows.items():
+                            inserts[table].extend(batch)
                 for table, batch in inserts.items():
                     insert_rows(conn, table, batch)
                 self._write_background(conn, rows, seen)
@@ -194,7 +199,8 @@ class GroupWriter:
                     if unit.fn is not None:
                         unit.result = unit.fn(conn, *unit.args)
                     else:
-                        insert_rows(conn, unit.table, unit.rows)
+                        for table, batch in unit.rows.items():
+                            insert_rows(conn, table, batch)
             except Exception as exc:  # noqa: BLE001
                 log.exception("unit of work %s failed", getattr(unit.fn, "__name__", unit.fn))
                 unit.error = exc

@@ -79,8 +79,7 @@ def transaction_event(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     event = transaction_event_value(p)
     # Refused here, before the writer: a refusal inside it would roll back its whole batch.
     transaction_events.check_event(event)
-    result = ctx.writer.run(transaction_events.record_event, ctx.charger_id, event, now,
-                            ctx.unknown_tag_policy)
+    result = _record(ctx, event, now)
     if not result.duplicate:
         ids = {"transaction_id": result.transaction_id,
                "charger_transaction_id": event.charger_transaction_id,
@@ -97,6 +96,39 @@ def transaction_event(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     if result.authorization is None:
         return {}
     return {"idTokenInfo": id_token_info(result.authorization)}
+
+
+# Transactions a connection remembers at once (a charger runs one per EVSE).
+KNOWN_LIMIT = 16
+
+
+def _record(ctx: ChargerContext, event: TransactionEventValue,
+            now: datetime) -> transaction_events.EventResult:
+    """Store the event: a plain Updated of a transaction this connection knows as rows batched
+    with other chargers' (``quick_rows``), anything else through ``record_event``."""
+    remembered = ctx.transaction_events
+    key = event.charger_transaction_id
+    known = remembered.get(key)
+    try:
+        rows = (transaction_events.quick_rows(known, ctx.charger_id, event, now)
+                if known is not None else None)
+        if rows is not None:
+            ctx.writer.insert_many(rows)
+            result = transaction_events.EventResult(known.transaction_id, None)
+            known = known.seen(event.seq_no)
+        else:
+            result = ctx.writer.run(transaction_events.record_event, ctx.charger_id, event, now,
+                                    ctx.unknown_tag_policy,
+                                    known.seq_nos if known is not None else None)
+            known = result.known or known
+    except Exception:
+        remembered.pop(key, None)  # what it remembers may be what failed
+        raise
+    if known is not None:
+        if key not in remembered and len(remembered) >= KNOWN_LIMIT:
+            remembered.clear()
+        remembered[key] = known
+    return result
 
 
 def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
