@@ -34,7 +34,7 @@ The rules, each a bug a peer shipped:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, bindparam, insert, or_, select, update
@@ -69,7 +69,7 @@ ENERGY = DEFAULT_MEASURAND
 SOURCE = "TransactionEvent"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Known:
     """What a connection may remember of one of its charger's transactions after an event, so
     that the next plain Updated takes the short way (``quick_rows``): our id, the seqNos
@@ -78,7 +78,7 @@ class Known:
     """
 
     transaction_id: int
-    seq_nos: frozenset[int]
+    seq_nos: set[int]  # grows in place: copying it per event would cost as the session grows
     evse_id: int | None
     connector_id: int | None
     charging_state: str | None
@@ -87,7 +87,8 @@ class Known:
     quick: bool
 
     def seen(self, seq_no: int) -> Known:
-        return replace(self, seq_nos=self.seq_nos | {seq_no})
+        self.seq_nos.add(seq_no)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +153,7 @@ _SELECT_SEQ_NOS = select(events.c.seq_no).where(events.c.transaction_id == bindp
 
 def record_event(conn: Connection, charger_id: int, event: TransactionEventValue,
                  now: datetime, unknown_tag_policy: str,
-                 known_seq_nos: frozenset[int] | None = None) -> EventResult:
+                 known_seq_nos: set[int] | None = None) -> EventResult:
     """Record one TransactionEvent of ``charger_id``; see the module's docstring for the rules.
 
     ``unknown_tag_policy``: as for ``authorization.authorize``. ``known_seq_nos``: the seqNos
@@ -231,12 +232,13 @@ def record_event(conn: Connection, charger_id: int, event: TransactionEventValue
             reservations.c.id == event.reservation_id,
             reservations.c.charger_id == charger_id,
         ).values(status="used", transaction_id=tx_id, updated_at=now))
+    # A copy: the unit may run twice (a batch retried unit by unit) or fail.
     if created:
-        seq_nos = frozenset((event.seq_no,))
+        seq_nos = {event.seq_no}
     elif known_seq_nos is not None:
-        seq_nos = known_seq_nos | {event.seq_no}
+        seq_nos = {*known_seq_nos, event.seq_no}
     else:
-        seq_nos = frozenset(conn.execute(_SELECT_SEQ_NOS, {"tx_id": tx_id}).scalars())
+        seq_nos = set(conn.execute(_SELECT_SEQ_NOS, {"tx_id": tx_id}).scalars())
     if tx is None:
         now_row = {"evse_id": event.evse_id, "connector_id": event.connector_id,
                    "charging_state": event.charging_state, "started_at": event.timestamp,
