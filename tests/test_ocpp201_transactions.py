@@ -187,3 +187,28 @@ def test_the_console_shows_the_evse_and_the_chargers_id(server, api, station, id
     assert page.status_code == 200
     assert "EVSE #2 connector #1" in page.text
     assert "TX-UI-1 (remote start 5)" in page.text
+
+
+def test_a_retry_on_a_new_connection_after_a_lost_reply_is_stored_once(server, api, identity):
+    """The reply to an Updated is lost with the connection; the charger reconnects and sends
+    the event again: the new connection knows nothing of it, the database does."""
+    t0 = datetime.now(UTC).replace(microsecond=0)
+    updated = {"trigger_reason": "MeterValuePeriodic",
+               "meter_value": [_energy(21.0, t0 + timedelta(minutes=1))]}
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        _event(cp, "Started", 0, t0, "TX-RC", evse={"id": 1, "connector_id": 1},
+               meter_value=[_energy(20.0, t0, "Transaction.Begin")])
+        _event(cp, "Updated", 1, t0 + timedelta(minutes=1), "TX-RC", **updated)
+        _event(cp, "Updated", 1, t0 + timedelta(minutes=1), "TX-RC", **updated)  # same conn
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        _event(cp, "Updated", 1, t0 + timedelta(minutes=1), "TX-RC", **updated)
+        _event(cp, "Updated", 2, t0 + timedelta(minutes=2), "TX-RC",
+               trigger_reason="MeterValuePeriodic",
+               meter_value=[_energy(22.0, t0 + timedelta(minutes=2))])
+        _event(cp, "Ended", 3, t0 + timedelta(minutes=3), "TX-RC",
+               meter_value=[_energy(23.0, t0 + timedelta(minutes=3), "Transaction.End")])
+    [tx] = _transactions(api, identity)
+    detail = api.get(f"/transactions/{tx['id']}").json()
+    assert [mv["value"] for mv in detail["meter_values"]] == [20000.0, 21000.0, 22000.0,
+                                                               23000.0]
+    assert tx["energy_wh"] == 3000.0
