@@ -14,6 +14,8 @@ from tests.support.server import query
 metadata = MetaData()
 things = Table("things", metadata, Column("id", Integer, primary_key=True),
                Column("name", String(20), unique=True), Column("last_heartbeat", String(40)))
+others = Table("others", metadata, Column("id", Integer, primary_key=True),
+               Column("thing", Integer))
 
 
 @pytest.fixture
@@ -113,3 +115,13 @@ def test_one_unstorable_background_row_costs_no_other_row(writer):
     with engine.connect() as conn:
         names = conn.execute(select(things.c.name)).scalars().all()
     assert sorted(names) == sorted(f"row-{n}" for n in range(50))
+
+
+def test_insert_many_writes_several_tables_in_one_unit(writer):
+    w, engine = writer
+    w.insert_many({things: [{"name": "x"}, {"name": "y"}], others: [{"thing": 1}]})
+    with pytest.raises(Exception):  # noqa: B017 - the duplicate name fails; nothing is kept
+        w.insert_many({others: [{"thing": 2}], things: [{"name": "x"}]})
+    with engine.connect() as conn:
+        assert conn.execute(select(things.c.name)).scalars().all() == ["x", "y"]
+        assert conn.execute(select(others.c.thing)).scalars().all() == [1]

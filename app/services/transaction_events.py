@@ -31,6 +31,10 @@ The rules, each a bug a peer shipped:
   that would mean more than ``MAX_PLAUSIBLE_POWER_W`` on average between the two (no charger
   delivers that) is a placeholder, and the first non-zero reading is the start. A meter that
   truly counts from 0 per transaction is not affected: its first reading is a plausible one.
+
+``record_event`` applies the rules to any event. ``quick_rows`` is the short way for the most
+frequent one, a plain Updated of a running transaction the connection already knows (``Known``,
+returned by ``record_event``): its rows, without a query, for the writer to batch.
 """
 from __future__ import annotations
 
