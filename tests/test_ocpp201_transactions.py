@@ -2,6 +2,8 @@
 package's v201/v21 ChargePoint, checked through ``/api/v1/transactions`` as an operator would."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -187,6 +189,11 @@ def test_the_console_shows_the_evse_and_the_chargers_id(server, api, station, id
     assert page.status_code == 200
     assert "EVSE #2 connector #1" in page.text
     assert "TX-UI-1 (remote start 5)" in page.text
+    export = viewer.get(f"{server.url}/console/transactions.csv", params={"charger": identity},
+                        timeout=30)
+    [row] = list(csv.DictReader(io.StringIO(export.text)))
+    assert (row["evse_id"], row["charger_transaction_id"], row["remote_start_id"]) == (
+        "2", "TX-UI-1", "5")
 
 
 def test_a_retry_on_a_new_connection_after_a_lost_reply_is_stored_once(server, api, identity):

@@ -93,7 +93,9 @@ def transactions():
 # The API's representation of a transaction, one column per field.
 CSV_COLUMNS = ("id", "charger", "connector_id", "id_tag", "state", "started_at", "stopped_at",
                "meter_start", "meter_stop", "energy_wh", "stop_reason", "reservation_id",
-               "unmatched_stop", "reported_transaction_id")
+               "unmatched_stop", "reported_transaction_id",
+               # OCPP 2.x (empty for 1.6)
+               "evse_id", "charger_transaction_id", "stopped_reason", "remote_start_id")
 
 
 @bp.get("/transactions.csv")
