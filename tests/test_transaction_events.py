@@ -244,6 +244,10 @@ def test_remote_start_id_links_the_command(charger_id):
     db.session.expire_all()
     assert db.session.get(Command, command.id).transaction_id == started.transaction_id
     assert db.session.get(Command, other.id).transaction_id is None
+    from app.services.commands import command_to_dict
+
+    shown = command_to_dict(db.session.get(Command, command.id))
+    assert (shown["remote_start_id"], shown["transaction_id"]) == (4711, started.transaction_id)
 
 
 def test_the_same_charger_transaction_id_on_another_charger_is_another_transaction(app,

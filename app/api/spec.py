@@ -343,7 +343,10 @@ SCHEMAS: dict[str, dict] = {
         "timeout": t("number"),
         "error": obj({"code": t("string", null=True), "description": t("string", null=True),
                       "details": t("object")}, description="present when status is error"),
-        "transaction_id": t("integer", "RemoteStartTransaction: the transaction it led to"),
+        "transaction_id": t("integer", "RemoteStartTransaction (2.x RequestStartTransaction): "
+                            "the transaction it led to"),
+        "remote_start_id": t("integer", "2.x RequestStartTransaction: the remoteStartId it "
+                             "gave, which links the transaction"),
         "effect_error": t("string", "the outcome is stored, but what it should change in "
                           "the stored state (configuration, local list version, ...) failed"),
     }),

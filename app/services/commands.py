@@ -200,4 +200,6 @@ def command_to_dict(command: Command) -> dict[str, Any]:
         body["effect_error"] = command.effect_error
     if command.transaction_id is not None:
         body["transaction_id"] = command.transaction_id
+    if command.remote_start_id is not None:
+        body["remote_start_id"] = command.remote_start_id
     return body
