@@ -231,6 +231,7 @@ def test_a_batch_without_an_energy_reading_never_resets_the_total(charger_id):
 def test_remote_start_id_links_the_command(charger_id):
     from app.extensions import db
     from app.models import Command
+    from app.services.commands import command_to_dict
 
     command = Command(charger_id=charger_id, action="RequestStartTransaction", status="completed",
                       timeout=30, remote_start_id=4711, request={"remoteStartId": 4711})
@@ -244,8 +245,6 @@ def test_remote_start_id_links_the_command(charger_id):
     db.session.expire_all()
     assert db.session.get(Command, command.id).transaction_id == started.transaction_id
     assert db.session.get(Command, other.id).transaction_id is None
-    from app.services.commands import command_to_dict
-
     shown = command_to_dict(db.session.get(Command, command.id))
     assert (shown["remote_start_id"], shown["transaction_id"]) == (4711, started.transaction_id)
 
