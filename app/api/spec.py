@@ -45,6 +45,14 @@ def obj(properties: dict[str, dict], required: list[str] | None = None,
     return schema
 
 
+def sometimes(schema: dict) -> dict:
+    """A response field that only some answers carry: the strict form does not require it."""
+    return {**schema, OPTIONAL: True}
+
+
+OPTIONAL = "x-optional"
+
+
 def array(items: dict, description: str | None = None) -> dict:
     return {"type": "array", "items": items, **({"description": description} if description
                                                  else {})}
@@ -180,9 +188,6 @@ SCHEMAS: dict[str, dict] = {
         "raw_value": t("string", "the value as sent"),
         "raw_unit": t("string", "the unit as sent", null=True),
     }),
-    "TransactionDetail": {"allOf": [ref("Transaction"), obj({
-        "meter_values": array(ref("MeterValue"), "ordered by timestamp"),
-    })]},
     "Token": obj({
         "id_tag": t("string", maxLength=20),
         "status": t("string", enum=list(TOKEN_STATUSES)),
@@ -332,13 +337,21 @@ SCHEMAS: dict[str, dict] = {
         "completed_at": time_(),
         "duration_ms": t("number", null=True),
         "timeout": t("number"),
-        "error": obj({"code": t("string", null=True), "description": t("string", null=True),
-                      "details": t("object")}, description="present when status is error"),
-        "transaction_id": t("integer", "RemoteStartTransaction: the transaction it led to"),
-        "effect_error": t("string", "the outcome is stored, but what it should change in "
-                          "the stored state (configuration, local list version, ...) failed"),
+        "error": sometimes(obj({"code": t("string", null=True),
+                                "description": t("string", null=True), "details": t("object")},
+                               description="present when status is error")),
+        "transaction_id": sometimes(t("integer", "RemoteStartTransaction: the transaction it "
+                                      "led to")),
+        "effect_error": sometimes(t("string", "the outcome is stored, but what it should "
+                                    "change in the stored state (configuration, local list "
+                                    "version, ...) failed")),
     }),
 }
+# A transaction with its meter values: one object (a strict allOf could not add a field).
+SCHEMAS["TransactionDetail"] = obj({
+    **SCHEMAS["Transaction"]["properties"],
+    "meter_values": array(ref("MeterValue"), "ordered by timestamp"),
+}, description="A transaction with its meter values.")
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent"):
@@ -595,8 +608,42 @@ PATHS: dict[str, dict] = {
 }
 
 
+def _request_schemas() -> set[str]:
+    names = set()
+    for item in PATHS.values():
+        for operation in item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                names.add(media["schema"]["$ref"].rsplit("/", 1)[-1])
+    return names
+
+
+def strict(schema: Any) -> Any:
+    """A response schema as the API promises it: every property is required unless marked
+    ``sometimes``, and no other property may appear. A renamed or dropped field then fails
+    validation instead of passing silently. Free-form objects (no ``properties``) stay open."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: strict(value) for key, value in schema.items() if key != OPTIONAL}
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and "object" in schema.get("type", ()):
+        out["properties"] = {name: strict(value) for name, value in properties.items()}
+        out["required"] = [name for name, value in properties.items()
+                           if not value.get(OPTIONAL)]
+        out.setdefault("additionalProperties", False)
+    return out
+
+
+def _schemas() -> dict[str, dict]:
+    requests = _request_schemas()
+    return {name: schema if name in requests else strict(schema)
+            for name, schema in SCHEMAS.items()}
+
+
 def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
-    """The OpenAPI document; ``server_url`` is where ``/api/v1`` is served."""
+    """The OpenAPI document; ``server_url`` is where ``/api/v1`` is served. Response schemas
+    are ``strict``; request bodies say themselves what they require."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -619,6 +666,6 @@ def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "an API token of a user"}},
-            "schemas": SCHEMAS,
+            "schemas": _schemas(),
         },
     }
