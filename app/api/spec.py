@@ -346,6 +346,26 @@ SCHEMAS: dict[str, dict] = {
                                     "change in the stored state (configuration, local list "
                                     "version, ...) failed")),
     }),
+    "OperationResult": {**obj({}), "allOf": [ref("Command")], "properties": {
+        "operation": t("string", "the operation's name (the action is the version's command)")},
+        "required": ["operation"]},
+    "Operation": obj({
+        "name": t("string", "the operation's name, e.g. start"),
+        "description": t("string"),
+        "arguments": array(obj({
+            "name": t("string"),
+            "type": t("string", "the JSON type", enum=["boolean", "integer", "string",
+                                                       "array"]),
+            "required": t("boolean"),
+            "default": {"description": "what it is when left out"},
+            "description": t("string"),
+        }, ["name", "type", "required", "description"], additional=False)),
+        "versions": array(t("string", enum=OCPP_VERSIONS), "the OCPP versions that can do it"),
+    }, ["name", "description", "arguments", "versions"], additional=False),
+    "OperationList": obj({"items": array(ref("Operation"))}, ["items"], additional=False),
+    "OperationArguments": obj({}, description="the operation's arguments (see "
+                              "`GET /operations`), e.g. {\"token\": \"CARD-1\", \"evse_id\": 1} "
+                              "for start; an empty body is no arguments"),
 }
 # A transaction with its meter values: one object (a strict allOf could not add a field).
 SCHEMAS["TransactionDetail"] = obj({
@@ -467,6 +487,32 @@ PATHS: dict[str, dict] = {
             "409": error("the charger is not connected"),
             "422": error("the payload does not satisfy the OCPP schema"),
         }, tag="commands", parameters=[IDENTITY], request=body("CommandRequest"), write=True),
+    },
+    "/chargers/{identity}/operations/{name}": {
+        "post": op("Run a version-neutral operation on a charger", {
+            **ok("OperationResult", "answered (or timed out) when wait is true"),
+            **ok("OperationResult", "recorded and being sent, when wait is false", "202"),
+            "404": error("no such charger, or no such operation"),
+            "409": error("the charger is not connected"),
+            "422": error("the charger's OCPP version cannot do this, or the command it words "
+                         "does not satisfy the OCPP schema"),
+        }, tag="commands", parameters=[
+            IDENTITY, param("name", "path", t("string"), "the operation, e.g. start, reset "
+                            "(`GET /operations` lists them)"),
+            query("wait", "answer once the charger replied (true, 200) or at once (false, 202)",
+                  t("boolean", default=True)),
+            query("timeout", "seconds to wait for the answer (default OCPP_CALL_TIMEOUT, at "
+                  "most 300)", t("number")),
+        ], request={"required": False, "content": {JSON: {"schema": ref(
+            "OperationArguments")}}}, write=True,
+            description="The same operation for every OCPP version: the charger's adapter "
+                        "words it as its version's command (docs/operations.md). The answer is "
+                        "the command, with `operation`."),
+    },
+    "/operations": {
+        "get": op("List the version-neutral operations", {**ok("OperationList")},
+                  tag="commands", description="Each operation's arguments and the OCPP versions "
+                                              "that can do it."),
     },
     "/chargers/{identity}/configuration": {
         "get": list_op("Configuration keys as last reported", "ConfigurationKey", "records",
