@@ -289,3 +289,21 @@ def test_operations_are_listed(api):
     assert token["required"] is True and token["type"] == "string"
     reset = next(a for a in by_name["reset"]["arguments"] if a["name"] == "hard")
     assert reset["default"] is False
+
+
+def test_availability_is_kept_per_evse(api, station, identity):
+    sent(api, station, identity, "availability", {"operative": False, "evse_id": 1})
+    connectors = api.get(f"/chargers/{identity}").json()["connectors"]
+    one = next(c for c in connectors if c["connector_id"] == 1)
+    assert (one["requested_availability"], one["availability"]) == ("Inoperative", "Inoperative")
+
+
+def test_answers_match_the_openapi_schemas(server, api, station, identity):
+    import requests
+
+    from tests.api.test_openapi import _validate
+
+    document = requests.get(server.url + "/api/v1/openapi.json", timeout=10).json()
+    _validate(document, "OperationList", api.get("/operations").json())
+    _validate(document, "OperationResult", run(api, identity, "reset").json())
+    _validate(document, "Error", run(api, identity, "reset", {"hard": 1}).json())
