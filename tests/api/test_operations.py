@@ -307,3 +307,37 @@ def test_answers_match_the_openapi_schemas(server, api, station, identity):
     _validate(document, "OperationList", api.get("/operations").json())
     _validate(document, "OperationResult", run(api, identity, "reset").json())
     _validate(document, "Error", run(api, identity, "reset", {"hard": 1}).json())
+
+
+def test_update_firmware_serves_an_uploaded_file(api, station, identity):
+    import requests
+
+    blob = b"\x7fFW" + identity.encode() * 10
+    uploaded = api.post("/firmware", files={"file": ("op.bin", blob)})
+    assert uploaded.status_code == 201, uploaded.text
+    body = sent(api, station, identity, "update_firmware",
+                {"firmware_file_id": uploaded.json()["id"]})
+    request = body["request"]
+    location = (request["location"] if station.subprotocol == "ocpp1.6"
+                else request["firmware"]["location"])
+    assert requests.get(location, timeout=10).content == blob
+    deployment = api.get("/firmware-deployments", params={"charger": identity}).json()["items"]
+    assert [(d["firmware_file_id"], d["location"]) for d in deployment] == [
+        (uploaded.json()["id"], location)]
+    if station.subprotocol != "ocpp1.6":
+        assert request["requestId"] == deployment[0]["id"]
+
+
+def test_raw_2x_local_list_commands_keep_the_version(api, server, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as station:
+        station.call(station.ocpp.call.Heartbeat())
+        path = f"/chargers/{identity}/commands"
+        got = api.post(path, json={"action": "GetLocalListVersion"})
+        assert got.status_code == 200, got.text
+        assert api.get(f"/chargers/{identity}").json()["local_list_version"] == 7
+        full = api.post(path, json={"action": "SendLocalList", "payload": {"updateType": "Full"}})
+        assert full.status_code == 200, full.text
+        assert full.json()["request"]["versionNumber"] == 8
+        for entry in full.json()["request"].get("localAuthorizationList", []):
+            assert set(entry) == {"idToken", "idTokenInfo"}
+        assert api.get(f"/chargers/{identity}").json()["local_list_version"] == 8
