@@ -346,9 +346,6 @@ SCHEMAS: dict[str, dict] = {
                                     "change in the stored state (configuration, local list "
                                     "version, ...) failed")),
     }),
-    "OperationResult": {**obj({}), "allOf": [ref("Command")], "properties": {
-        "operation": t("string", "the operation's name (the action is the version's command)")},
-        "required": ["operation"]},
     "Operation": obj({
         "name": t("string", "the operation's name, e.g. start"),
         "description": t("string"),
@@ -357,7 +354,7 @@ SCHEMAS: dict[str, dict] = {
             "type": t("string", "the JSON type", enum=["boolean", "integer", "string",
                                                        "array"]),
             "required": t("boolean"),
-            "default": {"description": "what it is when left out"},
+            "default": sometimes({"description": "what it is when left out"}),
             "description": t("string"),
         }, ["name", "type", "required", "description"], additional=False)),
         "versions": array(t("string", enum=OCPP_VERSIONS), "the OCPP versions that can do it"),
@@ -367,6 +364,11 @@ SCHEMAS: dict[str, dict] = {
                               "`GET /operations`), e.g. {\"token\": \"CARD-1\", \"evse_id\": 1} "
                               "for start; an empty body is no arguments"),
 }
+# A command sent for an operation: the command with the operation's name (one object, as below).
+SCHEMAS["OperationResult"] = obj({
+    **SCHEMAS["Command"]["properties"],
+    "operation": t("string", "the operation's name (the action is the version's command)"),
+}, description="The command the operation was worded as, with the operation's name.")
 # A transaction with its meter values: one object (a strict allOf could not add a field).
 SCHEMAS["TransactionDetail"] = obj({
     **SCHEMAS["Transaction"]["properties"],
