@@ -138,3 +138,20 @@ def test_local_list_from_stored_tokens(app):
         {"idToken": {"idToken": "CARD-B", "type": "ISO14443"},
          "idTokenInfo": {"status": "Blocked",
                          "cacheExpiryDateTime": "2030-01-01T00:00:00.000Z"}}]}
+
+
+def test_a_job_runs_an_operation_and_is_refused_like_the_api(app):
+    from app import jobs
+    from app.extensions import db
+    from app.models import Charger
+
+    db.session.add(Charger(identity="OPS-JOB", ocpp_version="2.0.1"))
+    db.session.commit()
+    for identity, name, args, status in [
+        ("OPS-NONE", "reset", {}, 404),
+        ("OPS-JOB", "reset", {"hard": "now"}, 400),
+        ("OPS-JOB", "reset", {}, 409),  # not connected
+    ]:
+        with pytest.raises(DomainError) as raised:
+            jobs.run_operation(identity, name, args)
+        assert raised.value.status == status, raised.value.message
