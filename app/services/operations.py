@@ -185,7 +185,8 @@ def _check(argument: Argument, value: Any) -> Any:
     if kind == "keys":
         if not isinstance(value, list) or not value or len(value) > MAX_KEYS:
             raise OperationError(f"{name} must be a list of 1 to {MAX_KEYS} keys")
-        return [_string(f"{name}[{i}]", key, 50 * 2 + 3) for i, key in enumerate(value)]
+        # "Component.instance/Variable.instance", each name at most 50 characters.
+        return [_string(f"{name}[{i}]", key, 4 * 50 + 3) for i, key in enumerate(value)]
     if kind == "value":
         if isinstance(value, bool):
             return "true" if value else "false"
