@@ -59,8 +59,13 @@ def create_app(overrides: dict | None = None) -> Flask:
                      render_as_batch=True)
     sock.init_app(app)
     from .ocpp.supported import build_registry
+    from .services.routing import LocalRouter
+    from .transport.registry import Registry
 
+    # Process-wide resources, wired here and found through ``runtime`` (never module globals).
     app.extensions["ocpp_versions"] = build_registry()
+    app.extensions["constellation.registry"] = Registry()
+    app.extensions["constellation.router"] = LocalRouter(app.extensions["constellation.registry"])
     with app.app_context():
         from .storage.sqlite import configure_sqlite
 

@@ -1,4 +1,5 @@
-"""Per-process runtime objects: the group writer of this process and its start-up housekeeping.
+"""Per-process runtime objects: the version registry, the charger registry and the command
+router (wired in ``create_app``), the group writer of this process and its start-up housekeeping.
 
 Created after gunicorn has forked the worker (``startup``, from gunicorn's ``post_worker_init``)
 or on first use, never at import.
@@ -9,6 +10,7 @@ import logging
 import os
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from flask import Flask
 from sqlalchemy import select, update
@@ -18,6 +20,10 @@ from .models import Charger, Command
 from .ocpp.versions import VersionRegistry
 from .storage.writer import GroupWriter
 
+if TYPE_CHECKING:
+    from .services.routing import CommandRouter
+    from .transport.registry import Registry
+
 log = logging.getLogger(__name__)
 _lock = threading.Lock()
 
@@ -25,6 +31,16 @@ _lock = threading.Lock()
 def ocpp_versions(app: Flask) -> VersionRegistry:
     """The versions this server speaks (wired in ``create_app``)."""
     return app.extensions["ocpp_versions"]
+
+
+def registry(app: Flask) -> Registry:
+    """The chargers connected to this process (wired in ``create_app``)."""
+    return app.extensions["constellation.registry"]
+
+
+def router(app: Flask) -> CommandRouter:
+    """How a command reaches the process holding the charger's socket (``create_app``)."""
+    return app.extensions["constellation.router"]
 
 
 def writer(app: Flask) -> GroupWriter:

@@ -55,6 +55,32 @@ FULL = (
         ("--chargers", "200", "--workload", "meter", "--mode", "closed",
          "--warmup", "5", "--duration", "20"),
     ),
+    # OCPP 2.0.1 beside 1.6 in the same run: Heartbeats, TransactionEvent(Updated, 3 samples)
+    # against 1.6 MeterValues, and what permessage-deflate costs.
+    Scenario(
+        "hb-closed-201",
+        "2.0.1 Heartbeat, closed loop, 200 chargers",
+        ("--chargers", "200", "--workload", "heartbeat", "--mode", "closed", "--ocpp", "2.0.1",
+         "--warmup", "5", "--duration", "20"),
+    ),
+    Scenario(
+        "tx-closed-201",
+        "2.0.1 TransactionEvent Updated (3 samples), closed loop, 200 chargers",
+        ("--chargers", "200", "--workload", "meter", "--mode", "closed", "--ocpp", "2.0.1",
+         "--warmup", "5", "--duration", "20"),
+    ),
+    Scenario(
+        "hb-closed-201-deflate",
+        "2.0.1 Heartbeat + permessage-deflate, closed loop, 200 chargers",
+        ("--chargers", "200", "--workload", "heartbeat", "--mode", "closed", "--ocpp", "2.0.1",
+         "--warmup", "5", "--duration", "20", "--deflate"),  # flags last: args are read in pairs
+    ),
+    Scenario(
+        "tx-closed-201-deflate",
+        "2.0.1 TransactionEvent + permessage-deflate, closed loop, 200 chargers",
+        ("--chargers", "200", "--workload", "meter", "--mode", "closed", "--ocpp", "2.0.1",
+         "--warmup", "5", "--duration", "20", "--deflate"),  # flags last: args are read in pairs
+    ),
     Scenario(
         "hb-open-5000",
         "Heartbeat, open loop, 5,000 chargers, 1 msg / 5 s",
@@ -247,6 +273,7 @@ ROWS = (
     ("errors", "errors", "{errors}"),
     ("server_cpu_pct", "server CPU % of a core", "{server_cpu_pct}"),
     ("client_lag_p99_ms", "client loop lag p99 ms", "{client_lag_p99_ms:.2f}"),
+    ("client_cpu_pct", "load client CPU % of a core", "{client_cpu_pct}"),
     ("rss", "server RSS MB before/after", "{server_rss_mb_before} / {server_rss_mb_after}"),
 )
 NAMES = {"example": "ocpp example (re-impl.)", "ours": "Constellation"}

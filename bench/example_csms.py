@@ -11,6 +11,10 @@ logs at WARNING by default, because the original's INFO logging of every frame w
 logger rather than the protocol stack (``--log-level INFO`` restores it). ``--sync-validation``
 is an optional variant (the package's defaults are kept otherwise).
 
+It speaks 2.0.1 too (the package also ships a v201 example): ``ChargePoint201`` answers
+BootNotification, Heartbeat, StatusNotification, Authorize, TransactionEvent and MeterValues the
+same way, so the 2.x scenarios have the same reference.
+
 Usage: python bench/example_csms.py --port 9000     (charge points: ws://127.0.0.1:9000/ocpp/ID)
 """
 
@@ -29,6 +33,8 @@ from ocpp.routing import on
 from ocpp.v16 import ChargePoint as BaseChargePoint
 from ocpp.v16 import call_result
 from ocpp.v16.enums import Action, AuthorizationStatus, RegistrationStatus
+from ocpp.v201 import ChargePoint as BaseChargePoint201
+from ocpp.v201 import call_result as call_result201
 
 LOG = logging.getLogger("example_csms")
 
@@ -87,15 +93,50 @@ class ChargePoint(BaseChargePoint):
         return call_result.StopTransaction(id_tag_info={"status": AuthorizationStatus.accepted})
 
 
+class ChargePoint201(BaseChargePoint201):
+    """The 2.0.1 counterpart: answers what the 2.x workloads send; remembers nothing."""
+
+    @on("BootNotification")
+    def on_boot_notification(self, charging_station: dict, reason: str, **kwargs: object):
+        return call_result201.BootNotification(current_time=_now(), interval=300,
+                                               status="Accepted")
+
+    @on("Heartbeat")
+    def on_heartbeat(self):
+        return call_result201.Heartbeat(current_time=_now())
+
+    @on("StatusNotification")
+    def on_status_notification(self, **kwargs: object):
+        return call_result201.StatusNotification()
+
+    @on("Authorize")
+    def on_authorize(self, id_token: dict, **kwargs: object):
+        return call_result201.Authorize(id_token_info={"status": "Accepted"})
+
+    @on("TransactionEvent")
+    def on_transaction_event(self, **kwargs: object):
+        if kwargs.get("id_token"):
+            return call_result201.TransactionEvent(id_token_info={"status": "Accepted"})
+        return call_result201.TransactionEvent()
+
+    @on("MeterValues")
+    def on_meter_values(self, **kwargs: object):
+        return call_result201.MeterValues()
+
+
+_CLASSES = {"ocpp1.6": ChargePoint, "ocpp2.0.1": ChargePoint201}
+
+
 async def on_connect(connection: websockets.asyncio.server.ServerConnection) -> None:
     """Serve one charge point; its identity is the last segment of the request path."""
-    if connection.subprotocol != "ocpp1.6":
-        LOG.warning("closing: client did not negotiate ocpp1.6")
+    cls = _CLASSES.get(connection.subprotocol or "")
+    if cls is None:
+        LOG.warning("closing: client negotiated none of %s", list(_CLASSES))
         await connection.close()
         return
     identity = connection.request.path.rstrip("/").rsplit("/", 1)[-1]
     try:
-        await ChargePoint(identity, connection).start()
+        await cls(identity, connection).start()
     except websockets.ConnectionClosed:
         pass
 
@@ -105,7 +146,7 @@ async def serve(host: str, port: int) -> None:
     # Permessage-deflate stays at the library default, as in the original; the simulator does
     # not offer it, so frames travel uncompressed.
     async with websockets.serve(
-        on_connect, host, port, subprotocols=["ocpp1.6"], backlog=4096
+        on_connect, host, port, subprotocols=list(_CLASSES), backlog=4096
     ) as server:
         LOG.warning("example CSMS listening on ws://%s:%d/ocpp/<id>", host, port)
         await server.serve_forever()

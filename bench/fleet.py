@@ -1,8 +1,12 @@
-"""Fleet simulator: connect N OCPP 1.6J charge points to a CSMS and measure its answers.
+"""Fleet simulator: connect N OCPP charge points (1.6J, 2.0.1 or 2.1) to a CSMS and measure its
+answers.
 
-Every simulated charger connects with subprotocol ``ocpp1.6`` to ``URL/bench-<process>-<n>``,
-sends a BootNotification (and, for the meter workload, a StartTransaction), waits until the whole
-fleet is up, then runs the workload:
+Every simulated charger connects with the subprotocol of ``--ocpp`` (``ocpp1.6`` by default) to
+``URL/bench-<process>-<n>``, sends a BootNotification (and, for the meter workload, a
+StartTransaction, or in 2.x a TransactionEvent Started), waits until the whole fleet is up, then
+runs the workload: Heartbeats, or meter values with three sampled values (1.6: MeterValues; 2.x:
+TransactionEvent Updated with a rising seqNo, as 2.x chargers report a running session).
+``--deflate`` negotiates permessage-deflate (RFC 7692), which a 2.x CSMS must support.
 
 * ``--mode closed``: each charger sends its next CALL as soon as the previous reply arrives;
 * ``--mode open --interval S``: each charger sends one CALL every S seconds, the chargers' start
@@ -44,6 +48,8 @@ from typing import Any
 
 import websockets
 from websockets.asyncio.client import ClientConnection, connect
+
+SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1", "2.1": "ocpp2.1"}
 
 COUNTERS = (
     "connected",  # websocket open and BootNotification accepted
@@ -147,6 +153,8 @@ class Plan:
     ramp: float  # connections per second for this process
     timeout: float
     connect_timeout: float
+    ocpp: str = "1.6"
+    deflate: bool = False
 
 
 @dataclass
@@ -161,6 +169,7 @@ class Shared:
     start: asyncio.Event = field(default_factory=asyncio.Event)
     errors: dict[str, int] = field(default_factory=dict)  # first error messages, for the report
     loop_lag: array.array = field(default_factory=lambda: array.array("d"))
+    cpu_s: float = 0.0  # this client process's CPU time inside the measurement window
 
 
 class ReplyError(Exception):
@@ -214,8 +223,9 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
     try:
         ws = await connect(
             f"{plan.url}/{identity}",
-            subprotocols=["ocpp1.6"],
-            compression=None,  # real chargers rarely negotiate permessage-deflate
+            subprotocols=[SUBPROTOCOLS[plan.ocpp]],
+            # 1.6 chargers rarely negotiate permessage-deflate; 2.x requires the CSMS to offer it.
+            compression="deflate" if plan.deflate else None,
             open_timeout=plan.connect_timeout,
             ping_interval=None,  # keep-alive pings would only add noise to the measurement
             close_timeout=2,
@@ -224,25 +234,42 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
         _note(shared, "connect_failed", type(exc).__name__ + " " + str(exc)[:80])
         return
-    if ws.subprotocol != "ocpp1.6":
+    if ws.subprotocol != SUBPROTOCOLS[plan.ocpp]:
         _note(shared, "connect_failed", f"subprotocol {ws.subprotocol!r}")
         await ws.close()
         return
     seq = 0
     try:
         seq += 1
-        boot = await _call(
-            ws,
-            "b",
-            '[2,"b","BootNotification",{"chargePointVendor":"Constellation",'
-            f'"chargePointModel":"FleetSim","chargePointSerialNumber":"{identity}"}}]',
-            plan.timeout,
+        v2 = plan.ocpp != "1.6"
+        boot_payload = (
+            '{"reason":"PowerUp","chargingStation":{"vendorName":"Constellation",'
+            f'"model":"FleetSim","serialNumber":"{identity}"}}}}'
+            if v2 else
+            '{"chargePointVendor":"Constellation",'
+            f'"chargePointModel":"FleetSim","chargePointSerialNumber":"{identity}"}}'
         )
+        boot = await _call(ws, "b", f'[2,"b","BootNotification",{boot_payload}]', plan.timeout)
         if boot.get("status") != "Accepted":
             _note(shared, "boot_failed", f"BootNotification status {boot.get('status')!r}")
             return
         tx_id = 0
-        if plan.workload == "meter":
+        tx_ref = f"bench-{plan.proc}-{n}-tx"
+        if plan.workload == "meter" and v2:
+            await _call(
+                ws,
+                "s",
+                f'[2,"s","TransactionEvent",{{"eventType":"Started","timestamp":"{_timestamp()}",'
+                '"triggerReason":"Authorized","seqNo":0,'
+                f'"transactionInfo":{{"transactionId":"{tx_ref}"}},'
+                '"evse":{"id":1,"connectorId":1},'
+                f'"idToken":{{"idToken":"BENCH{n}","type":"ISO14443"}},'
+                '"meterValue":[{"timestamp":"' + _timestamp() + '","sampledValue":[{"value":0,'
+                '"context":"Transaction.Begin","measurand":"Energy.Active.Import.Register",'
+                '"unitOfMeasure":{"unit":"Wh"}}]}]}]',
+                plan.timeout,
+            )
+        elif plan.workload == "meter":
             start = await _call(
                 ws,
                 "s",
@@ -258,6 +285,24 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
 
             def frame(uid: str, k: int) -> str:
                 return f'[2,"{uid}","Heartbeat",{{}}]'
+
+        elif v2:
+            # TransactionEvent Updated, three sampled values; energy rises by 10 Wh per message.
+            def frame(uid: str, k: int) -> str:
+                power = 7000 + (k % 7) * 100
+                return (
+                    f'[2,"{uid}","TransactionEvent",{{"eventType":"Updated",'
+                    f'"timestamp":"{_timestamp()}","triggerReason":"MeterValuePeriodic",'
+                    f'"seqNo":{k},"transactionInfo":{{"transactionId":"{tx_ref}",'
+                    '"chargingState":"Charging"},'
+                    f'"meterValue":[{{"timestamp":"{_timestamp()}","sampledValue":['
+                    f'{{"value":{10 * k},"measurand":"Energy.Active.Import.Register",'
+                    '"context":"Sample.Periodic","unitOfMeasure":{"unit":"Wh"}},'
+                    f'{{"value":{power},"measurand":"Power.Active.Import",'
+                    '"context":"Sample.Periodic","unitOfMeasure":{"unit":"W"}},'
+                    f'{{"value":{power / 230:.1f},"measurand":"Current.Import","phase":"L1",'
+                    '"context":"Sample.Periodic","unitOfMeasure":{"unit":"A"}}]}]}]'
+                )
 
         else:
             # Three sampled values per meter value; energy rises by 10 Wh per message.
@@ -351,8 +396,10 @@ async def run_process(plan: Plan, ctrl: mp.Queue, out: mp.Queue) -> None:
     shared.measure_end = go["measure_end"] + skew
     shared.start.set()
     lag = asyncio.create_task(_loop_lag(shared))
+    cpu = asyncio.create_task(_cpu_window(shared))
     await asyncio.gather(*tasks, return_exceptions=True)
     lag.cancel()
+    await cpu
     out.put(
         (
             "done",
@@ -361,8 +408,19 @@ async def run_process(plan: Plan, ctrl: mp.Queue, out: mp.Queue) -> None:
             shared.latencies.tobytes(),
             shared.errors,
             shared.loop_lag.tobytes(),
+            shared.cpu_s,
         )
     )
+
+
+async def _cpu_window(shared: Shared) -> None:
+    """This process's CPU seconds in the measurement window: printed so a reader can see the
+    load client was not the bottleneck."""
+    clock = time.perf_counter
+    await asyncio.sleep(max(0.0, shared.measure_start - clock()))
+    begin = time.process_time()
+    await asyncio.sleep(max(0.0, shared.measure_end - clock()))
+    shared.cpu_s = time.process_time() - begin
 
 
 async def _loop_lag(shared: Shared) -> None:
@@ -440,6 +498,8 @@ def run(args: argparse.Namespace) -> dict:
             ramp=args.ramp / nprocs if args.ramp > 0 else 0.0,
             timeout=args.timeout,
             connect_timeout=args.connect_timeout,
+            ocpp=args.ocpp,
+            deflate=args.deflate,
         )
         pr = ctx.Process(target=process_main, args=(plan, ctrls[p], out), daemon=True)
         pr.start()
@@ -500,6 +560,7 @@ def run(args: argparse.Namespace) -> dict:
     counts = dict.fromkeys(COUNTERS, 0)
     latencies = array.array("d")
     loop_lag = array.array("d")
+    client_cpu_s = 0.0
     errors: dict[str, int] = {}
     done = 0
     deadline = time.time() + args.timeout + 30
@@ -516,6 +577,7 @@ def run(args: argparse.Namespace) -> dict:
             for k, v in msg[4].items():
                 errors[k] = errors.get(k, 0) + v
             loop_lag.frombytes(msg[5])
+            client_cpu_s += msg[6]
         elif msg[0] == "crash":
             raise SystemExit(f"client process {msg[1]} crashed: {msg[2]}")
     for pr in procs:
@@ -549,6 +611,10 @@ def run(args: argparse.Namespace) -> dict:
         "client_lag_max_ms": round(1000 * lag[-1], 2) if lag else 0.0,
         "server_cpu_pct": round(server_pct, 1) if server_pct is not None else None,
         "machine_cpu_pct": round(machine_pct, 1),
+        # Summed over client processes; near 100 % per process means the client limits the run.
+        "client_cpu_pct": round(100 * client_cpu_s / args.duration, 1),
+        "ocpp": args.ocpp,
+        "deflate": args.deflate,
         "loadavg_before": loadavg,
         "server_rss_mb_before": round(rss_before, 1) if rss_before is not None else None,
         "server_rss_mb_after": round(rss_after, 1) if rss_after is not None else None,
@@ -562,6 +628,7 @@ def print_table(r: dict) -> None:
         ("chargers connected", f"{r['connected']}/{r['chargers']}  (ramp {r['ramp_s']}s)"),
         (
             "workload",
+            f"OCPP {r['ocpp']}{' + deflate' if r['deflate'] else ''}, "
             f"{r['workload']}, {r['mode']} loop"
             + (f", 1 msg / {r['interval_s']:g}s" if r["interval_s"] else ""),
         ),
@@ -596,6 +663,8 @@ def print_table(r: dict) -> None:
                 if r["server_cpu_pct"] is not None
                 else ""
             )
+            + f"load client {r['client_cpu_pct']}% of one core"
+            + f" ({r['processes']} process(es)), "
             + f"machine {r['machine_cpu_pct']}% of all cores"
             + f" (load avg before {r['loadavg_before']})",
         )
@@ -619,12 +688,15 @@ def print_table(r: dict) -> None:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options (see the module docstring)."""
     p = argparse.ArgumentParser(
-        description="OCPP 1.6J fleet simulator",
+        description="OCPP fleet simulator (1.6J, 2.0.1, 2.1)",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--url", default="ws://127.0.0.1:8888/ocpp", help="charger id is appended")
     p.add_argument("--chargers", type=int, default=200)
     p.add_argument("--workload", choices=("heartbeat", "meter"), default="heartbeat")
+    p.add_argument("--ocpp", choices=tuple(SUBPROTOCOLS), default="1.6",
+                   help="the version the chargers speak")
+    p.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")
     p.add_argument("--mode", choices=("closed", "open"), default="closed")
     p.add_argument("--interval", type=float, default=5.0, help="open loop: seconds between CALLs")
     p.add_argument("--duration", type=float, default=20.0, help="measurement window, seconds")

@@ -45,6 +45,14 @@ def obj(properties: dict[str, dict], required: list[str] | None = None,
     return schema
 
 
+def sometimes(schema: dict) -> dict:
+    """A response field that only some answers carry: the strict form does not require it."""
+    return {**schema, OPTIONAL: True}
+
+
+OPTIONAL = "x-optional"
+
+
 def array(items: dict, description: str | None = None) -> dict:
     return {"type": "array", "items": items, **({"description": description} if description
                                                  else {})}
@@ -189,9 +197,6 @@ SCHEMAS: dict[str, dict] = {
         "raw_value": t("string", "the value as sent"),
         "raw_unit": t("string", "the unit as sent", null=True),
     }),
-    "TransactionDetail": {"allOf": [ref("Transaction"), obj({
-        "meter_values": array(ref("MeterValue"), "ordered by timestamp"),
-    })]},
     "Token": obj({
         "id_tag": t("string", maxLength=20),
         "status": t("string", enum=list(TOKEN_STATUSES)),
@@ -341,16 +346,45 @@ SCHEMAS: dict[str, dict] = {
         "completed_at": time_(),
         "duration_ms": t("number", null=True),
         "timeout": t("number"),
-        "error": obj({"code": t("string", null=True), "description": t("string", null=True),
-                      "details": t("object")}, description="present when status is error"),
-        "transaction_id": t("integer", "RemoteStartTransaction (2.x RequestStartTransaction): "
-                            "the transaction it led to"),
-        "remote_start_id": t("integer", "2.x RequestStartTransaction: the remoteStartId it "
-                             "gave, which links the transaction"),
-        "effect_error": t("string", "the outcome is stored, but what it should change in "
-                          "the stored state (configuration, local list version, ...) failed"),
+        "error": sometimes(obj({"code": t("string", null=True),
+                                "description": t("string", null=True), "details": t("object")},
+                               description="present when status is error")),
+        "transaction_id": sometimes(t("integer", "RemoteStartTransaction (2.x "
+                                      "RequestStartTransaction): the transaction it led to")),
+        "remote_start_id": sometimes(t("integer", "2.x RequestStartTransaction: the "
+                                       "remoteStartId it gave, which links the transaction")),
+        "effect_error": sometimes(t("string", "the outcome is stored, but what it should "
+                                    "change in the stored state (configuration, local list "
+                                    "version, ...) failed")),
     }),
+    "Operation": obj({
+        "name": t("string", "the operation's name, e.g. start"),
+        "description": t("string"),
+        "arguments": array(obj({
+            "name": t("string"),
+            "type": t("string", "the JSON type", enum=["boolean", "integer", "string",
+                                                       "array"]),
+            "required": t("boolean"),
+            "default": sometimes({"description": "what it is when left out"}),
+            "description": t("string"),
+        }, ["name", "type", "required", "description"], additional=False)),
+        "versions": array(t("string", enum=OCPP_VERSIONS), "the OCPP versions that can do it"),
+    }, ["name", "description", "arguments", "versions"], additional=False),
+    "OperationList": obj({"items": array(ref("Operation"))}, ["items"], additional=False),
+    "OperationArguments": obj({}, description="the operation's arguments (see "
+                              "`GET /operations`), e.g. {\"token\": \"CARD-1\", \"evse_id\": 1} "
+                              "for start; an empty body is no arguments"),
 }
+# A command sent for an operation: the command with the operation's name (one object, as below).
+SCHEMAS["OperationResult"] = obj({
+    **SCHEMAS["Command"]["properties"],
+    "operation": t("string", "the operation's name (the action is the version's command)"),
+}, description="The command the operation was worded as, with the operation's name.")
+# A transaction with its meter values: one object (a strict allOf could not add a field).
+SCHEMAS["TransactionDetail"] = obj({
+    **SCHEMAS["Transaction"]["properties"],
+    "meter_values": array(ref("MeterValue"), "ordered by timestamp"),
+}, description="A transaction with its meter values.")
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent"):
@@ -466,6 +500,32 @@ PATHS: dict[str, dict] = {
             "409": error("the charger is not connected"),
             "422": error("the payload does not satisfy the OCPP schema"),
         }, tag="commands", parameters=[IDENTITY], request=body("CommandRequest"), write=True),
+    },
+    "/chargers/{identity}/operations/{name}": {
+        "post": op("Run a version-neutral operation on a charger", {
+            **ok("OperationResult", "answered (or timed out) when wait is true"),
+            **ok("OperationResult", "recorded and being sent, when wait is false", "202"),
+            "404": error("no such charger, or no such operation"),
+            "409": error("the charger is not connected"),
+            "422": error("the charger's OCPP version cannot do this, or the command it words "
+                         "does not satisfy the OCPP schema"),
+        }, tag="commands", parameters=[
+            IDENTITY, param("name", "path", t("string"), "the operation, e.g. start, reset "
+                            "(`GET /operations` lists them)"),
+            query("wait", "answer once the charger replied (true, 200) or at once (false, 202)",
+                  t("boolean", default=True)),
+            query("timeout", "seconds to wait for the answer (default OCPP_CALL_TIMEOUT, at "
+                  "most 300)", t("number")),
+        ], request={"required": False, "content": {JSON: {"schema": ref(
+            "OperationArguments")}}}, write=True,
+            description="The same operation for every OCPP version: the charger's adapter "
+                        "words it as its version's command (docs/operations.md). The answer is "
+                        "the command, with `operation`."),
+    },
+    "/operations": {
+        "get": op("List the version-neutral operations", {**ok("OperationList")},
+                  tag="commands", description="Each operation's arguments and the OCPP versions "
+                                              "that can do it."),
     },
     "/chargers/{identity}/configuration": {
         "get": list_op("Configuration keys as last reported", "ConfigurationKey", "records",
@@ -607,8 +667,42 @@ PATHS: dict[str, dict] = {
 }
 
 
+def _request_schemas() -> set[str]:
+    names = set()
+    for item in PATHS.values():
+        for operation in item.values():
+            for media in operation.get("requestBody", {}).get("content", {}).values():
+                names.add(media["schema"]["$ref"].rsplit("/", 1)[-1])
+    return names
+
+
+def strict(schema: Any) -> Any:
+    """A response schema as the API promises it: every property is required unless marked
+    ``sometimes``, and no other property may appear. A renamed or dropped field then fails
+    validation instead of passing silently. Free-form objects (no ``properties``) stay open."""
+    if isinstance(schema, list):
+        return [strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {key: strict(value) for key, value in schema.items() if key != OPTIONAL}
+    properties = schema.get("properties")
+    if isinstance(properties, dict) and "object" in schema.get("type", ()):
+        out["properties"] = {name: strict(value) for name, value in properties.items()}
+        out["required"] = [name for name, value in properties.items()
+                           if not value.get(OPTIONAL)]
+        out.setdefault("additionalProperties", False)
+    return out
+
+
+def _schemas() -> dict[str, dict]:
+    requests = _request_schemas()
+    return {name: schema if name in requests else strict(schema)
+            for name, schema in SCHEMAS.items()}
+
+
 def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
-    """The OpenAPI document; ``server_url`` is where ``/api/v1`` is served."""
+    """The OpenAPI document; ``server_url`` is where ``/api/v1`` is served. Response schemas
+    are ``strict``; request bodies say themselves what they require."""
     return {
         "openapi": "3.1.0",
         "info": {
@@ -631,6 +725,6 @@ def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",
                                                "description": "an API token of a user"}},
-            "schemas": SCHEMAS,
+            "schemas": _schemas(),
         },
     }

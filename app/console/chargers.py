@@ -3,7 +3,10 @@ configuration, a form for each command its OCPP version has, the command history
 log with a live tail, firmware, diagnostics and reservations.
 
 Commands go through ``services.commands.submit`` exactly as the API's do, recorded with the
-user's name and ``source="console"`` (the audit trail of who sent what).
+user's name and ``source="console"`` (the audit trail of who sent what). The buttons that mean
+the same for every version (fetch and change configuration, stop a transaction, cancel a
+reservation) run version-neutral operations (``services.operations``), worded by the charger's
+version.
 """
 from __future__ import annotations
 
@@ -19,6 +22,8 @@ from ..params import int64, int_arg
 from ..services import chargers as charger_service
 from ..services import commands as command_service
 from ..services import files, operator_actions, records
+from ..services import operations as operation_service
+from ..services.errors import DomainError
 from . import admin_only, bp, can_write, queries, schema_forms
 
 
@@ -42,6 +47,18 @@ def send(identity: str, action: str, payload: dict[str, Any], *, wait: bool = Tr
                                          requested_by=current_user.name, source="console",
                                          options=options)
     except command_service.CommandRefused as exc:
+        return None, exc
+    return command, None
+
+
+def run_operation(identity: str, name: str, args: dict[str, Any], *, wait: bool = True
+                  ) -> tuple[Command | None, DomainError | None]:
+    """Run a version-neutral operation as the logged-in user; return its command, or why it
+    was refused."""
+    try:
+        command = operation_service.run(identity, name, args, wait=wait,
+                                        requested_by=current_user.name, source="console")
+    except DomainError as exc:
         return None, exc
     return command, None
 
@@ -162,7 +179,7 @@ def command_form(identity: str, action: str):
 @can_write
 def fetch_configuration(identity: str):
     get_charger(identity)
-    command, refused = send(identity, "GetConfiguration", {})
+    command, refused = run_operation(identity, "get_configuration", {})
     _flash_outcome(command, refused, "Cannot fetch the configuration")
     return redirect(url_for("console.charger", identity=identity) + "#configuration")
 
@@ -173,7 +190,7 @@ def change_configuration(identity: str):
     get_charger(identity)
     key = request.form.get("key", "")
     value = request.form.get("value", "")
-    command, refused = send(identity, "ChangeConfiguration", {"key": key, "value": value})
+    command, refused = run_operation(identity, "set_configuration", {"key": key, "value": value})
     if command is None:
         flash(f"Cannot change {key}: {schema_forms.explain(refused.message)}.", "error")
     else:
@@ -194,7 +211,7 @@ def _flash_outcome(command, refused, failure: str) -> None:
 @can_write
 def stop_transaction(identity: str, transaction_id: int):
     get_charger(identity)
-    command, refused = send(identity, "RemoteStopTransaction", {"transactionId": transaction_id})
+    command, refused = run_operation(identity, "stop", {"transaction_id": transaction_id})
     _flash_outcome(command, refused, f"Cannot stop transaction {transaction_id}")
     return redirect(url_for("console.charger", identity=identity))
 
@@ -203,7 +220,8 @@ def stop_transaction(identity: str, transaction_id: int):
 @can_write
 def cancel_reservation(identity: str, reservation_id: int):
     get_charger(identity)
-    command, refused = send(identity, "CancelReservation", {"reservationId": reservation_id})
+    command, refused = run_operation(identity, "cancel_reservation",
+                                     {"reservation_id": reservation_id})
     _flash_outcome(command, refused, f"Cannot cancel reservation {reservation_id}")
     return redirect(request.form.get("back") or url_for("console.charger", identity=identity))
 

@@ -2,7 +2,9 @@
 (request, download) and status and security events.
 
 Every action is a command through ``services.commands`` (with its stored effects in
-``command_effects``) or a file through ``services.files``, as in the API.
+``command_effects``) or a file through ``services.files``, as in the API. Reservations,
+firmware deployments and diagnostics requests are version-neutral operations
+(``services.operations``): each charger gets its own version's command.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from ..params import int64, page_arg
 from ..services import audit, files, records
 from ..services.commands import actions as command_actions
 from . import bp, can_write, queries
-from .chargers import describe, send
+from .chargers import describe, run_operation, send
 
 
 def _identities() -> dict[int, str]:
@@ -44,6 +46,24 @@ def send_to_many(identities: list[str], action: str, payload: dict, *,
         else:
             sent.append(identity)
     return sent, refused
+
+
+def run_on_many(identities: list[str], name: str, args: dict) -> tuple[str, list[str],
+                                                                       list[str]]:
+    """Run one operation on several chargers without waiting; return the actions it was
+    worded as (one per version in the fleet, e.g. "GetDiagnostics/GetLog"), and the sent and
+    refused lines."""
+    actions: list[str] = []
+    sent, refused = [], []
+    for identity in identities:
+        command, error = run_operation(identity, name, dict(args), wait=False)
+        if command is None:
+            refused.append(f"{identity}: {error}")
+            continue
+        sent.append(identity)
+        if command.action not in actions:
+            actions.append(command.action)
+    return "/".join(actions) or name, sent, refused
 
 
 def flash_many(action: str, sent: list[str], refused: list[str]) -> None:
@@ -75,9 +95,9 @@ def reservations():
         except ValueError:
             errors["expiry"] = "Enter when the reservation ends, e.g. 2026-01-31T18:00 (UTC)."
         if not errors:
-            command, refused = send(values["charger"], "ReserveNow", {
-                "connectorId": int(values["connector"]), "idTag": values["id_tag"],
-                "expiryDate": expiry.astimezone(UTC).isoformat().replace("+00:00", "Z")})
+            command, refused = run_operation(values["charger"], "reserve", {
+                "connector_id": int(values["connector"]), "token": values["id_tag"],
+                "expires_at": expiry.astimezone(UTC).isoformat()})
             if command is None:
                 flash(f"Reservation not made: {refused}.", "error")
             else:
@@ -135,9 +155,9 @@ def firmware_deploy():
     elif not targets:
         flash("Choose at least one charger.", "error")
     else:
-        sent, refused = send_to_many(targets, "UpdateFirmware", {},
-                                     options={"firmware_file_id": file_id})
-        flash_many("UpdateFirmware", sent, refused)
+        label, sent, refused = run_on_many(targets, "update_firmware",
+                                           {"firmware_file_id": file_id})
+        flash_many(label, sent, refused)
     return redirect(url_for("console.firmware"))
 
 
@@ -173,8 +193,8 @@ def diagnostics_request():
     if not targets:
         flash("Choose at least one charger.", "error")
     else:
-        sent, refused = send_to_many(targets, "GetDiagnostics", {})
-        flash_many("GetDiagnostics", sent, refused)
+        label, sent, refused = run_on_many(targets, "upload_logs", {})
+        flash_many(label, sent, refused)
     return redirect(url_for("console.diagnostics"))
 
 

@@ -6,6 +6,8 @@ An ``OcppVersion`` says everything the rest of the system needs to know about a 
   version's schemas is answered NotSupported, anything unknown NotImplemented),
 - ``commands``: CSMS-to-charger actions that can be sent, each with its adapter's ``prepare``
   (fill in and record before sending) and ``apply`` (store what the reply changed),
+- ``operations``: the version-neutral operations (``services/operations.py``) the version can
+  do, each a function turning the operation's arguments into a ``Translation`` (``operations.py``),
 - the wire rules that differ: how error codes are spelt, what an unknown message type gets,
   whether SEND (6) and CALLRESULTERROR (5) exist.
 
@@ -23,6 +25,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+from .operations import Translate
 
 # handler(ctx, payload, now) -> reply payload; see the adapters.
 Handler = Callable[..., dict[str, Any]]
@@ -46,6 +50,8 @@ class OcppVersion:
     subprotocols: tuple[str, ...]
     handlers: Mapping[str, Handler] = field(default_factory=dict)
     commands: Mapping[str, CommandSpec] = field(default_factory=dict)
+    # Operation name -> translate(arguments) -> Translation.
+    operations: Mapping[str, Translate] = field(default_factory=dict)
     # Wire rules (OCPP-J part of each version).
     # What a frame of an unknown message type gets: "ignore" (1.6, 2.1) or "reject"
     # (2.0.1: CALLERROR MessageTypeNotSupported).

@@ -15,7 +15,6 @@ from ..extensions import db
 from ..models import Charger, utcnow
 from ..models.base import isoformat
 from .errors import DomainError
-from .routing import router
 
 REGISTRATION_STATUSES = ("accepted", "pending", "rejected")
 MAX_IDENTITY = 64
@@ -118,9 +117,10 @@ def update(identity: str, fields: dict[str, Any]) -> Charger:
         raise
     db.session.commit()
     if not charger.enabled:
-        router.end_session(charger.identity, "charger disabled")
+        runtime.router(current_app).end_session(charger.identity, "charger disabled")
     elif charger.registration_status != was_registration:
-        router.registration_changed(charger.identity, charger.registration_status)
+        runtime.router(current_app).registration_changed(charger.identity,
+                                                         charger.registration_status)
     return charger
 
 

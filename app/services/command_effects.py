@@ -1,5 +1,8 @@
 """What commands do to stored state, before they are sent (``prepare``) and after (``apply``).
 
+Effects are keyed by the charger's version family ("1.6" or "2.x") and the action: 2.x reuses
+action names with other payloads. Each effect reads the few wire fields it needs itself.
+
 - GetConfiguration stores the reported keys; an accepted ChangeConfiguration updates its key.
 - SendLocalList is built from stored tokens (when no list is given) and records the version;
   GetLocalListVersion records the version.
@@ -9,6 +12,13 @@
 - ChangeAvailability keeps the requested and the confirmed state per connector.
 - DataTransfer is stored like an incoming one.
 RemoteStartTransaction is linked to its transaction when the StartTransaction arrives.
+
+2.x: ReserveNow and CancelReservation keep reservations (the EVSE id in ``connector_id``, 0 for
+the station); ChangeAvailability keeps the state per EVSE (as ``connector_id``) or the station;
+SendLocalList (built from stored tokens when no list is given) and GetLocalListVersion record
+``versionNumber``; UpdateFirmware creates a deployment served like 1.6's, its ``requestId`` the
+deployment's id; GetLog gets an upload URL like GetDiagnostics, its ``requestId`` the request's
+id.
 """
 from __future__ import annotations
 
@@ -66,31 +76,41 @@ class EffectError(DomainError):
 
 Prepare = Callable[[Command, Charger, dict, dict], dict]
 Apply = Callable[[Command, Charger], None]
-_prepare: dict[str, Prepare] = {}
-_apply: dict[str, Apply] = {}
+# Keyed by (version family, action): 2.x reuses action names (ReserveNow, SendLocalList,
+# UpdateFirmware, ChangeAvailability, ...) with other payloads.
+_prepare: dict[tuple[str, str], Prepare] = {}
+_apply: dict[tuple[str, str], Apply] = {}
+V16, V2X = "1.6", "2.x"
+
+
+def family(version: str | None) -> str:
+    """"1.6" or "2.x": which payload shapes a charger of ``version`` (negotiated) uses."""
+    return V16 if not version or version.startswith("1.") else V2X
 
 
 def prepare(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
-    fn = _prepare.get(command.action)
+    fn = _prepare.get((family(charger.ocpp_version), command.action))
     return fn(command, charger, payload, options) if fn else payload
 
 
 def apply(command: Command, charger: Charger) -> None:
-    fn = _apply.get(command.action)
+    fn = _apply.get((family(charger.ocpp_version), command.action))
     if fn:
         fn(command, charger)
 
 
-def _on_prepare(action: str):
+def _on_prepare(action: str, *families: str):
     def register(fn: Prepare) -> Prepare:
-        _prepare[action] = fn
+        for name in families or (V16,):
+            _prepare[(name, action)] = fn
         return fn
     return register
 
 
-def _on_apply(action: str):
+def _on_apply(action: str, *families: str):
     def register(fn: Apply) -> Apply:
-        _apply[action] = fn
+        for name in families or (V16,):
+            _apply[(name, action)] = fn
         return fn
     return register
 
@@ -235,14 +255,14 @@ def _reserved(command: Command, charger: Charger) -> None:
     reservation.updated_at = utcnow()
 
 
-@_on_prepare("CancelReservation")
+@_on_prepare("CancelReservation", V16, V2X)
 def _prepare_cancel(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
     if "reservationId" in payload:
         _id_field(payload["reservationId"], "reservationId")
     return payload
 
 
-@_on_apply("CancelReservation")
+@_on_apply("CancelReservation", V16, V2X)
 def _cancelled(command: Command, charger: Charger) -> None:
     reservation = db.session.get(Reservation, command.request["reservationId"])
     if reservation is not None and reservation.charger_id == charger.id and _accepted(command):
@@ -363,3 +383,202 @@ def _data_transferred(command: Command, charger: Charger) -> None:
         message_id=command.request.get("messageId"), data=command.request.get("data"),
         status=response.get("status") or command.status, response_data=response.get("data"),
     ))
+
+
+# OCPP 2.x ----------------------------------------------------------------------------------
+# The same stored state as 1.6, from 2.x payloads.
+
+def _v2_local_list_entries() -> list[dict]:
+    from .operation_lookups import local_list
+
+    entries = []
+    for token, auth in local_list():
+        info: dict[str, Any] = {"status": auth.status}
+        if auth.expires_at is not None:
+            info["cacheExpiryDateTime"] = iso(auth.expires_at)
+        entries.append({"idToken": {"idToken": token.value, "type": token.type or "ISO14443"},
+                        "idTokenInfo": info})
+    return entries
+
+
+@_on_prepare("SendLocalList", V2X)
+def _prepare_local_list_v2(command: Command, charger: Charger, payload: dict,
+                           options: dict) -> dict:
+    payload.setdefault("updateType", "Full")
+    payload.setdefault("versionNumber", (charger.local_list_version or 0) + 1)
+    _id_field(payload["versionNumber"], "versionNumber", -INTEGER_MAX - 1)
+    if "localAuthorizationList" not in payload and payload["updateType"] == "Full":
+        entries = _v2_local_list_entries()
+        if entries:  # at least one entry, or none at all (an empty Full list)
+            payload["localAuthorizationList"] = entries
+    return payload
+
+
+@_on_apply("SendLocalList", V2X)
+def _sent_local_list_v2(command: Command, charger: Charger) -> None:
+    if _accepted(command):
+        charger.local_list_version = _storable_int(command.request["versionNumber"])
+        charger.local_list_updated_at = utcnow()
+
+
+@_on_apply("GetLocalListVersion", V2X)
+def _got_local_list_version_v2(command: Command, charger: Charger) -> None:
+    if command.status == "completed":
+        charger.local_list_version = _storable_int(command.response["versionNumber"])
+        charger.local_list_updated_at = utcnow()
+
+
+@_on_prepare("ReserveNow", V2X)
+def _prepare_reservation_v2(command: Command, charger: Charger, payload: dict,
+                            options: dict) -> dict:
+    token = (payload.get("idToken") or {}).get("idToken")
+    if token is None or "expiryDateTime" not in payload:
+        return payload  # the schema check will name what is missing
+    if "id" not in payload:
+        payload["id"] = (db.session.execute(select(func.max(Reservation.id))).scalar() or 0) + 1
+    _id_field(payload["id"], "id")
+    evse_id = payload.get("evseId", 0)
+    _id_field(evse_id, "evseId", 0, MAX_CONNECTOR_ID)
+    if len(token) > 20:
+        raise EffectError(400, "reservations are kept for id tokens of at most 20 characters")
+    existing = db.session.get(Reservation, payload["id"])
+    if existing is not None and existing.charger_id != charger.id:
+        raise EffectError(409, f"reservation {payload['id']} belongs to another charger")
+    try:
+        expiry = parse_timestamp(payload["expiryDateTime"], "expiryDateTime")
+    except RemoteProtocolError as exc:
+        raise EffectError(400, exc.description) from None
+    reservation = existing or Reservation(id=payload["id"], charger_id=charger.id)
+    # No evse_id column: a 2.x reservation keeps its EVSE where 1.6 keeps its connector.
+    reservation.connector_id = evse_id
+    reservation.id_tag = token
+    reservation.parent_id_tag = (payload.get("groupIdToken") or {}).get("idToken")
+    reservation.expiry_date = expiry
+    reservation.status = "requested"
+    reservation.command_id = command.id
+    reservation.updated_at = utcnow()
+    db.session.add(reservation)
+    return payload
+
+
+@_on_apply("ReserveNow", V2X)
+def _reserved_v2(command: Command, charger: Charger) -> None:
+    reservation = db.session.get(Reservation, command.request["id"])
+    if reservation is None:
+        return
+    reservation.status = (command.response["status"] if command.status == "completed"
+                          else command.status)
+    reservation.updated_at = utcnow()
+
+
+def _v2_availability_targets(charger: Charger, request: dict) -> list[Connector]:
+    # Connectors are kept by one number: a 2.x EVSE is kept as the connector of its id.
+    return _connectors_for(charger, (request.get("evse") or {}).get("id", 0))
+
+
+@_on_prepare("ChangeAvailability", V2X)
+def _prepare_availability_v2(command: Command, charger: Charger, payload: dict,
+                             options: dict) -> dict:
+    evse = payload.get("evse")
+    if isinstance(evse, dict) and "id" in evse:
+        _id_field(evse["id"], "evse.id", 0, MAX_CONNECTOR_ID)
+    if payload.get("operationalStatus") in ("Inoperative", "Operative") and (
+            evse is None or isinstance(evse, dict) and "id" in evse):
+        for connector in _v2_availability_targets(charger, payload):
+            connector.requested_availability = payload["operationalStatus"]
+    return payload
+
+
+@_on_apply("ChangeAvailability", V2X)
+def _availability_changed_v2(command: Command, charger: Charger) -> None:
+    result = command.response.get("status") if command.status == "completed" else command.status
+    for connector in _v2_availability_targets(charger, command.request):
+        connector.availability_status = result
+        if result == "Accepted":
+            connector.availability = command.request["operationalStatus"]
+        connector.updated_at = utcnow()
+
+
+@_on_prepare("UpdateFirmware", V2X)
+def _prepare_firmware_v2(command: Command, charger: Charger, payload: dict,
+                         options: dict) -> dict:
+    firmware = dict(payload.get("firmware") or {})
+    firmware.setdefault("retrieveDateTime", iso(utcnow()))
+    deployment = FirmwareDeployment(charger_id=charger.id, command_id=command.id,
+                                    status="requested")
+    file_id = options.get("firmware_file_id")
+    if file_id is not None:
+        _id_field(file_id, "firmware_file_id", 1)
+        stored = db.session.get(FirmwareFile, file_id)
+        if stored is None:
+            raise EffectError(404, f"no firmware file {file_id}")
+        deployment.firmware_file_id = stored.id
+        deployment.token = files.new_token()
+        deployment.token_expires_at = files.token_expiry()
+        firmware["location"] = files.external_url("files.firmware_download",
+                                                  token=deployment.token,
+                                                  filename=stored.filename)
+    elif "location" not in firmware:
+        raise EffectError(400, "UpdateFirmware needs payload.firmware.location or "
+                               "firmware_file_id")
+    deployment.location = firmware["location"]
+    try:
+        deployment.retrieve_date = parse_timestamp(firmware["retrieveDateTime"],
+                                                   "retrieveDateTime")
+    except RemoteProtocolError as exc:
+        raise EffectError(400, exc.description) from None
+    db.session.add(deployment)
+    db.session.flush()
+    # FirmwareStatusNotification names the requestId: the deployment's id links it.
+    payload.setdefault("requestId", deployment.id)
+    payload["firmware"] = firmware
+    return payload
+
+
+@_on_apply("UpdateFirmware", V2X)
+def _firmware_sent_v2(command: Command, charger: Charger) -> None:
+    deployment = db.session.execute(select(FirmwareDeployment).where(
+        FirmwareDeployment.command_id == command.id)).scalar_one_or_none()
+    if deployment is None:
+        return
+    if command.status != "completed":
+        deployment.status = command.status
+    else:
+        status = (command.response or {}).get("status")
+        deployment.status = ("accepted" if status in ("Accepted", "AcceptedCanceled")
+                             else str(status).lower()[:32])
+    deployment.updated_at = utcnow()
+
+
+@_on_prepare("GetLog", V2X)
+def _prepare_log(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    token = files.new_token()
+    log_params = dict(payload.get("log") or {})
+    location = log_params.get("remoteLocation") or files.external_url("files.diagnostics_upload",
+                                                                      token=token)
+    log_params["remoteLocation"] = location
+    payload["log"] = log_params
+    payload.setdefault("logType", "DiagnosticsLog")
+    request = DiagnosticsRequest(charger_id=charger.id, command_id=command.id, token=token,
+                                 token_expires_at=files.token_expiry(), location=location)
+    db.session.add(request)
+    db.session.flush()
+    # LogStatusNotification names the requestId: the request's id links it.
+    payload.setdefault("requestId", request.id)
+    return payload
+
+
+@_on_apply("GetLog", V2X)
+def _log_requested(command: Command, charger: Charger) -> None:
+    request = db.session.execute(select(DiagnosticsRequest).where(
+        DiagnosticsRequest.command_id == command.id)).scalar_one_or_none()
+    if request is None:
+        return
+    if command.status == "completed":
+        status = command.response.get("status")
+        request.file_name = command.response.get("filename")
+        request.status = ("accepted" if status in ("Accepted", "AcceptedCanceled")
+                          else str(status).lower()[:32])
+    else:
+        request.status = command.status
+    request.updated_at = utcnow()

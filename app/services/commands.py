@@ -19,7 +19,6 @@ from ..models import Charger, Command, utcnow
 from ..ocpp import validation
 from . import command_effects
 from .errors import DomainError
-from .routing import router
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +69,7 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
     timeout = float(timeout if timeout is not None else current_app.config["OCPP_CALL_TIMEOUT"])
     if not 0 < timeout <= MAX_TIMEOUT:
         raise CommandRefused(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} s")
-    if not router.is_connected(identity):
+    if not runtime.router(current_app).is_connected(identity):
         raise CommandRefused(409, f"charger {identity!r} is not connected")
     # The values given are checked before prepare uses them (an id that is a list, an integer
     # beyond 64 bits, a lone surrogate); fields prepare fills in may still be missing here.
@@ -123,7 +122,7 @@ def execute(command_id: int) -> Command:
                                           command.request, command.timeout)
     # Never wait on a socket inside a transaction: SQLite would stay locked meanwhile.
     db.session.commit()
-    outcome = router.call(identity, action, request, timeout)
+    outcome = runtime.router(current_app).call(identity, action, request, timeout)
     command = _record_outcome(command_id, outcome)
     # The outcome is committed first: an effect that fails (a value the charger reported that
     # cannot be stored) is logged and noted, and never leaves the command pending.

@@ -12,9 +12,10 @@ import logging
 import os
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
-from .. import events
+from .. import events, runtime
 from ..extensions import db
 from ..models import (
     Charger,
@@ -30,7 +31,6 @@ from . import audit, files
 from . import chargers as charger_service
 from . import transactions_query as tx_query
 from .errors import DomainError
-from .routing import router
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ def decommission(identity: str, *, actor: str | None, source: str) -> Charger:
                  details={"was_connected": charger.connected, "running_transactions": running})
     db.session.commit()
     # After the commit: a reconnect attempt must already find it disabled.
-    router.end_session(identity, "decommissioned")
+    runtime.router(current_app).end_session(identity, "decommissioned")
     log.info("charger %s decommissioned by %s", identity, actor)
     return charger
 

@@ -13,7 +13,7 @@ import logging
 from typing import Any, Protocol
 
 from ..transport.connection import CallOutcome
-from ..transport.registry import registry
+from ..transport.registry import Registry
 
 log = logging.getLogger(__name__)
 
@@ -30,12 +30,17 @@ class CommandRouter(Protocol):
 
 
 class LocalRouter:
+    """Every charger's socket is in this process: hand the command to its connection."""
+
+    def __init__(self, registry: Registry) -> None:
+        self._registry = registry
+
     def is_connected(self, identity: str) -> bool:
-        return registry.get(identity) is not None
+        return self._registry.get(identity) is not None
 
     def call(self, identity: str, action: str, payload: dict[str, Any],
              timeout: float) -> CallOutcome:
-        connection = registry.get(identity)
+        connection = self._registry.get(identity)
         if connection is None:
             return CallOutcome("error", "", error_code="NotConnected",
                                error_description="the charger is not connected")
@@ -48,16 +53,15 @@ class LocalRouter:
 
     def end_session(self, identity: str, reason: str) -> bool:
         """Close the charger's socket, if it is connected here; True if it was."""
-        connection = registry.get(identity)
+        connection = self._registry.get(identity)
         if connection is None:
             return False
         connection.close(reason)
         return True
 
     def registration_changed(self, identity: str, status: str) -> None:
-        connection = registry.get(identity)
+        connection = self._registry.get(identity)
         if connection is not None:
             connection.registration_changed(status)
 
 
-router: CommandRouter = LocalRouter()

@@ -45,10 +45,7 @@ class Registry:
         return list(self._by_identity)
 
 
-registry = Registry()
-
-
-def start_keepalive(interval: float) -> None:
+def start_keepalive(registry: Registry, interval: float) -> None:
     """One loop for all connections: ping the idle ones (see ChargerConnection.keepalive)."""
     if interval <= 0 or getattr(start_keepalive, "started", None) == os.getpid():
         return

@@ -34,7 +34,7 @@ from ..services import chargers, stations
 from .connection import ChargerConnection
 from .driver import WebSocket
 from .framing import PlainFrames, WsprotoFrames, release
-from .registry import registry, start_keepalive
+from .registry import start_keepalive
 
 log = logging.getLogger(__name__)
 
@@ -231,7 +231,8 @@ def _serve(ws) -> None:
         ping_interval=config["OCPP_PING_INTERVAL"],
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
     )
-    start_keepalive(config["OCPP_PING_INTERVAL"])
+    registry = runtime.registry(current_app)
+    start_keepalive(registry, config["OCPP_PING_INTERVAL"])
     gcpolicy.install(config["GC_FREEZE_SURVIVORS"], config["GC_FULL_COLLECT_SECONDS"])
     previous = registry.register(connection)
     if previous is not None:

@@ -1,9 +1,11 @@
-"""OCPP 1.6J: the adapter's handlers for what chargers send, and the commands the CSMS sends."""
+"""OCPP 1.6J: the adapter's handlers for what chargers send, the commands the CSMS sends, and
+how it words the version-neutral operations (``operations``)."""
 from __future__ import annotations
 
 from .. import errors
 from ..versions import CommandSpec, OcppVersion
 from .handlers import HANDLERS
+from .operations import OPERATIONS
 
 # Every CSMS-initiated action the 1.6 core, firmware, local list, reservation, remote trigger and
 # smart charging profiles define.
@@ -18,6 +20,7 @@ COMMANDS = (
 VERSION = OcppVersion(
     "1.6", ("ocpp1.6", "ocpp1.6j"), handlers=HANDLERS,
     commands={action: CommandSpec() for action in COMMANDS},
+    operations=OPERATIONS,
     # OCPP 1.6 section 4.1.3: an unknown message type is ignored.
     unknown_message_type="ignore",
     spelling={

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ..v201 import VERSION as V201
+from ..v201 import operations
 from ..versions import CommandSpec, OcppVersion
 
 # CSMS-to-station actions 2.1 adds to 2.0.1's.
@@ -22,6 +23,8 @@ NEW_COMMANDS = (
 VERSION: OcppVersion = replace(
     V201, name="2.1", subprotocols=("ocpp2.1",),
     commands={**V201.commands, **{action: CommandSpec() for action in NEW_COMMANDS}},
+    # 2.1's idTokens: up to 255 characters of any type.
+    operations=operations.build(max_token=255, token_types=None),
     has_send=True,
     # OCPP-J 2.1 (Part 4): an unknown message type is ignored.
     unknown_message_type="ignore",
