@@ -219,3 +219,21 @@ def test_a_retry_on_a_new_connection_after_a_lost_reply_is_stored_once(server, a
     assert [mv["value"] for mv in detail["meter_values"]] == [20000.0, 21000.0, 22000.0,
                                                                23000.0]
     assert tx["energy_wh"] == 3000.0
+
+
+def test_the_start_operation_is_linked_to_the_transaction_it_led_to(server, api, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        cp.call(cp.ocpp.call.Heartbeat())
+        command = api.post(f"/chargers/{identity}/operations/start",
+                           json={"token": "REMOTE-1", "evse_id": 1})
+        assert command.status_code == 200, command.text
+        remote_start_id = command.json()["request"]["remoteStartId"]
+        assert command.json()["remote_start_id"] == remote_start_id
+        _event(cp, "Started", 0, datetime.now(UTC), "TX-OP-1", trigger_reason="RemoteStart",
+               evse={"id": 1, "connector_id": 1},
+               id_token={"id_token": "REMOTE-1", "type": "Central"},
+               info={"remote_start_id": remote_start_id})
+    [tx] = _transactions(api, identity)
+    assert tx["remote_start_id"] == remote_start_id
+    linked = api.get(f"/commands/{command.json()['id']}").json()
+    assert linked["transaction_id"] == tx["id"]

@@ -428,6 +428,18 @@ def _got_local_list_version_v2(command: Command, charger: Charger) -> None:
         charger.local_list_updated_at = utcnow()
 
 
+@_on_prepare("RequestStartTransaction", V2X)
+def _prepare_request_start(command: Command, charger: Charger, payload: dict,
+                           options: dict) -> dict:
+    """Keep the remoteStartId on the command, whoever chose it (an operation or a raw command):
+    the charger's TransactionEvents repeat it, and that links the transaction to the command
+    (``services/transaction_events``)."""
+    if "remoteStartId" in payload:
+        command.remote_start_id = _id_field(payload["remoteStartId"], "remoteStartId",
+                                            -INTEGER_MAX - 1)
+    return payload
+
+
 @_on_prepare("ReserveNow", V2X)
 def _prepare_reservation_v2(command: Command, charger: Charger, payload: dict,
                             options: dict) -> dict:
