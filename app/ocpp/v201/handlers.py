@@ -28,3 +28,5 @@ HANDLERS: dict[str, Handler] = {
     "Heartbeat": heartbeat,
 }
 # Topic modules add theirs below, one line each.
+from . import notifications  # noqa: E402, I001
+HANDLERS.update(notifications.HANDLERS)
