@@ -5,7 +5,8 @@ committed; ``subscribe()`` gives a queue of events for a server-sent-events stre
 today; with several processes, the same two functions will go through Redis pub/sub.
 
 Kinds: ``connected``, ``disconnected``, ``boot``, ``status``, ``meter``, ``transaction_started``,
-``transaction_stopped``, ``command``, ``firmware_status``, ``diagnostics_status``.
+``transaction_stopped``, ``command``, ``firmware_status``, ``diagnostics_status``, and from
+2.x stations ``security_event``, ``charger_event`` (NotifyEvent), ``log_status``, ``reservation``.
 """
 from __future__ import annotations
 

@@ -135,3 +135,31 @@ def test_upgrade_to_transaction_events_keeps_16_transactions(tmp_path):
             assert not sa.inspect(conn).has_table("transaction_events")
     finally:
         engine.dispose()
+
+
+def test_0010_adds_the_2x_notification_tables_and_keeps_status_rows(tmp_path):
+    """Firmware status rows stored before 0010 survive it (no 2.x requestId); downgrading
+    removes the new tables again."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    new_tables = {"security_events", "charger_events", "charging_limits",
+                  "reported_charging_profiles", "customer_information",
+                  "reported_display_messages", "station_reports"}
+    try:
+        srv.flask("db", "upgrade", "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
+                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+            conn.execute(sa.text("INSERT INTO firmware_status_notifications (charger_id, "
+                                 "status) VALUES (1, 'Installed')"))
+        srv.flask("db", "upgrade", "0010")
+        assert new_tables <= set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT status, ocpp_request_id FROM "
+                                        "firmware_status_notifications")).all() == [
+                ("Installed", None)]
+        srv.flask("db", "downgrade", "0006")
+        engine.dispose()
+        assert not new_tables & set(sa.inspect(engine).get_table_names())
+    finally:
+        engine.dispose()

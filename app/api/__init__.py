@@ -17,7 +17,8 @@ def init_app(app: Flask) -> None:
         errors,
     )
 
-    for name in ("chargers", "transactions", "tokens", "records", "operations", "openapi"):
+    for name in ("chargers", "transactions", "tokens", "records", "operations",
+                 "station_events", "openapi"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

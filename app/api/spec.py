@@ -323,6 +323,43 @@ SCHEMAS: dict[str, dict] = {
         "response_data": t("string", null=True),
         "created_at": time_(),
     }),
+    "SecurityEvent": obj({
+        "id": t("integer"),
+        "charger": t("string", "its identity; null when no charger is known (source csms)",
+                     null=True),
+        "source": t("string", "charger: a SecurityEventNotification; csms: seen by the CSMS",
+                    enum=["charger", "csms"]),
+        "type": t("string", "FirmwareUpdated, InvalidTLSVersion, ... (an open list)"),
+        "timestamp": time_("when it happened, by the reporter's clock"),
+        "tech_info": t("string", null=True),
+        "received_at": time_("when it was stored"),
+    }),
+    "ChargerEvent": obj({
+        "id": t("integer"),
+        "event_id": t("integer", "the charger's eventId"),
+        "timestamp": time_("when it happened, by the charger's clock"),
+        "trigger": t("string", "Alerting, Delta or Periodic"),
+        "cause": t("integer", "the eventId of the event that caused it", null=True),
+        "actual_value": t("string"),
+        "notification_type": t("string", "HardWiredNotification, HardWiredMonitor, "
+                               "PreconfiguredMonitor or CustomMonitor"),
+        "component": t("string"),
+        "component_instance": t("string", null=True),
+        "evse_id": t("integer", null=True),
+        "connector_id": t("integer", null=True),
+        "variable": t("string"),
+        "variable_instance": t("string", null=True),
+        "cleared": t("boolean", "a monitored situation returned to normal"),
+        "problem": t("boolean", "a fault: Problem true or AvailabilityState Faulted, not "
+                     "cleared"),
+        "tech_code": t("string", null=True),
+        "tech_info": t("string", null=True),
+        "charger_transaction_id": t("string", "the charger's transactionId", null=True),
+        "variable_monitoring_id": t("integer", null=True),
+        "generated_at": time_("when the charger made the NotifyEvent"),
+        "seq_no": t("integer", "the NotifyEvent's seqNo"),
+        "received_at": time_(),
+    }),
     "CommandRequest": obj({
         "action": t("string", "an OCPP 1.6 CSMS-initiated action", enum=list(COMMANDS)),
         "payload": t("object", "the OCPP request payload (camelCase, as in the spec)"),
@@ -387,7 +424,8 @@ SCHEMAS["TransactionDetail"] = obj({
 }, description="A transaction with its meter values.")
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
-              "Message", "DataTransfer", "Command", "AuditEvent"):
+              "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
+              "ChargerEvent"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -654,6 +692,23 @@ PATHS: dict[str, dict] = {
         "get": list_op("List DataTransfer messages, newest first", "DataTransfer", "records", [
             CHARGER_FILTER, query("direction", "in or out", t("string", enum=["in", "out"])),
         ], not_found=True),
+    },
+    "/security-events": {
+        "get": list_op("Security events, newest first", "SecurityEvent", "records", [
+            CHARGER_FILTER,
+            query("source", "charger or csms", t("string", enum=["charger", "csms"])),
+            query("type", "only this type"),
+        ], "From SecurityEventNotification (2.0.1, 2.1) and what the CSMS itself saw; "
+           "ordered by the reporter's time.", not_found=True),
+    },
+    "/chargers/{identity}/events": {
+        "get": list_op("A charger's device events (NotifyEvent), newest first", "ChargerEvent",
+                       "records", [IDENTITY, query(
+                           "problem", "only faults (true) or only the rest (false)",
+                           t("boolean"))],
+                       "One item per eventData; a retried NotifyEvent is stored once. A fault "
+                       "in 2.x is a Problem event or AvailabilityState Faulted.",
+                       not_found=True),
     },
     "/openapi.json": {
         "get": op("This document", {"200": {"description": "OpenAPI 3.1",

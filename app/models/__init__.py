@@ -16,6 +16,15 @@ from .files import (  # noqa: F401
     FirmwareStatus,
 )
 from .message_log import MessageLog  # noqa: F401
+from .notification import (  # noqa: F401
+    ChargerEvent,
+    ChargingLimit,
+    CustomerInformation,
+    ReportedChargingProfile,
+    ReportedDisplayMessage,
+    SecurityEvent,
+    StationReport,
+)
 from .token import IdToken  # noqa: F401
 from .transaction import (  # noqa: F401
     DataTransfer,

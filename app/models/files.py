@@ -1,7 +1,7 @@
 """Firmware files and deployments, diagnostics requests and uploads, and their status history."""
 from __future__ import annotations
 
-from sqlalchemy import ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -48,6 +48,8 @@ class FirmwareStatus(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     deployment_id: Mapped[int | None] = mapped_column(ForeignKey("firmware_deployments.id"))
+    # 2.x: the requestId of the UpdateFirmware it reports on, as the charger sent it.
+    ocpp_request_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(32))
     received_at = mapped_column(UTCDateTime, default=utcnow)
 
@@ -90,5 +92,7 @@ class DiagnosticsStatus(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     request_id: Mapped[int | None] = mapped_column(ForeignKey("diagnostics_requests.id"))
+    # 2.x LogStatusNotification: the requestId of the GetLog it reports on, as sent.
+    ocpp_request_id: Mapped[int | None] = mapped_column(BigInteger)
     status: Mapped[str] = mapped_column(String(32))
     received_at = mapped_column(UTCDateTime, default=utcnow)

@@ -116,3 +116,89 @@ class TransactionEventValue:
     number_of_phases_used: int | None = None
     cable_max_current: int | None = None
     samples: tuple[Sample, ...] = ()
+
+
+# Station notifications (2.x) ---------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class SecurityEventValue:
+    """A security event: ``type`` from an open list (FirmwareUpdated, InvalidTLSVersion, ...),
+    when it happened, and what the reporter added."""
+
+    type: str
+    timestamp: datetime
+    tech_info: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceEvent:
+    """One event of a station's device model (a 2.x NotifyEvent eventData): a component's
+    variable took ``actual_value``, reported by ``trigger`` (Alerting, Delta, Periodic)."""
+
+    event_id: int
+    timestamp: datetime
+    trigger: str
+    actual_value: str
+    notification_type: str
+    component: str
+    variable: str
+    component_instance: str | None = None
+    evse_id: int | None = None
+    connector_id: int | None = None
+    variable_instance: str | None = None
+    cause: int | None = None
+    tech_code: str | None = None
+    tech_info: str | None = None
+    cleared: bool = False
+    charger_transaction_id: str | None = None
+    monitor_id: int | None = None
+
+    @property
+    def problem(self) -> bool:
+        """A fault, in 2.x's words: Problem = true or AvailabilityState = Faulted, not cleared
+        (2.x has no error code in StatusNotification; faults come this way)."""
+        if self.cleared:
+            return False
+        variable, value = self.variable.lower(), self.actual_value.strip().lower()
+        return (variable == "problem" and value == "true") or (
+            variable == "availabilitystate" and value == "faulted")
+
+
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """One NotifyEvent message: its events, when the batch was made, its place in a series."""
+
+    generated_at: datetime
+    seq_no: int
+    events: tuple[DeviceEvent, ...]
+    tbc: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ChargingLimitValue:
+    """An external limit on charging (NotifyChargingLimit): its source (EMS, SO, CSO, Other),
+    the EVSE (0: the whole station) and the schedules as sent."""
+
+    source: str
+    evse_id: int = 0
+    grid_critical: bool | None = None
+    local_generation: bool | None = None
+    schedules: tuple[dict, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReportedProfile:
+    """A charging profile as a station reports it: its id and the profile as sent."""
+
+    profile_id: int
+    profile: dict
+
+
+@dataclass(frozen=True, slots=True)
+class DisplayMessageValue:
+    """A display message as a station reports it: id, priority, state and the whole of it."""
+
+    message_id: int
+    priority: str
+    info: dict
+    state: str | None = None

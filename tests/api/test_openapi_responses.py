@@ -9,6 +9,8 @@ import requests
 from jsonschema import Draft202012Validator
 from ocpp.v16 import call
 
+from tests.support.charger import SimCharger
+
 
 @pytest.fixture(scope="module")
 def document(server) -> dict:
@@ -32,7 +34,7 @@ def _json_get_paths(document: dict) -> dict[str, dict]:
 
 
 @pytest.fixture
-def filled(api, charger, identity) -> dict[str, str]:
+def filled(api, server, charger, identity) -> dict[str, str]:
     """A charger with something of every kind on record: the values for each path parameter."""
     charger.call(call.StatusNotification(connector_id=1, error_code="NoError",
                                          status="Available"))
@@ -58,6 +60,17 @@ def filled(api, charger, identity) -> dict[str, str]:
     # An operator's close is audited: /audit has an entry.
     assert api.post(f"/transactions/{started.transaction_id}/close").ok
     token = api.post("/tokens", json={"id_tag": f"OAR-{identity[-8:]}", "note": "x"}).json()
+    # The same charger reconnects speaking 2.0.1 (the version belongs to the connection) and
+    # reports a security event and a device event.
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp2:
+        cp2.call(cp2.ocpp.call.SecurityEventNotification(type="StartupOfTheDevice",
+                                                         timestamp="2030-01-01T00:00:00Z"))
+        cp2.call(cp2.ocpp.call.NotifyEvent(generated_at="2030-01-01T00:00:00Z", seq_no=0,
+                                           event_data=[{
+            "eventId": 1, "timestamp": "2030-01-01T00:00:00Z", "trigger": "Delta",
+            "actualValue": "Faulted", "eventNotificationType": "HardWiredNotification",
+            "component": {"name": "EVSE", "evse": {"id": 1}},
+            "variable": {"name": "AvailabilityState"}}]))
     return {"identity": identity, "transaction_id": str(started.transaction_id),
             "command_id": str(command["id"]), "id_tag": token["id_tag"],
             "reservation_id": str(reservation["id"])}

@@ -28,6 +28,7 @@ HANDLERS: dict[str, Handler] = {
     "Heartbeat": heartbeat,
 }
 # Topic modules add theirs below, one line each.
-from . import transactions  # noqa: E402
+from . import notifications, transactions  # noqa: E402
 
 HANDLERS.update(transactions.HANDLERS)
+HANDLERS.update(notifications.HANDLERS)
