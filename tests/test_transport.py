@@ -227,7 +227,8 @@ def test_identities_the_api_refuses_never_connect_or_enrol(server, api, target):
 
 
 def test_an_unsupported_version_offer_enrols_nothing(server, api, identity):
-    with RawSocket(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as raw:
+    # ocpp2.0, the old draft, is not spoken.
+    with RawSocket(server.ws_url, identity, subprotocols=["ocpp2.0"]) as raw:
         with pytest.raises(websockets.ConnectionClosed) as info:
             raw.recv(timeout=5)
     assert info.value.rcvd.code == 1002

@@ -6,10 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..models.token import TOKEN_STATUSES
+from ..ocpp.supported import build_registry
 from ..ocpp.v16 import COMMANDS
 from ..services.chargers import REGISTRATION_STATUSES
 
 JSON = "application/json"
+# The versions a charger can be pinned to, the server's preference first.
+OCPP_VERSIONS = build_registry().names()
 
 
 # Schema helpers ----------------------------------------------------------------------------
@@ -76,7 +79,10 @@ SCHEMAS: dict[str, dict] = {
     "Charger": obj({
         "id": t("string", "the charger identity (last segment of its websocket URL)"),
         "connected": t("boolean", "whether a websocket to it is open now"),
-        "ocpp_version": t("string", null=True),
+        "ocpp_version": t("string", "the version its latest connection negotiated", null=True),
+        "ocpp_version_pin": t("string", "the only version it may negotiate (from its next "
+                              "connection on); null: the server's preference, 2.1 > 2.0.1 > 1.6",
+                              null=True, enum=[*OCPP_VERSIONS, None]),
         "vendor": t("string", null=True),
         "model": t("string", null=True),
         "serial_number": t("string", null=True),
@@ -110,12 +116,16 @@ SCHEMAS: dict[str, dict] = {
         "enabled": t("boolean", default=True),
         "registration_status": t("string", enum=list(REGISTRATION_STATUSES),
                                  default="accepted"),
+        "ocpp_version_pin": t("string", "null clears the pin", null=True,
+                              enum=[*OCPP_VERSIONS, None]),
         "lenient": t("boolean", default=False),
     }, ["identity"], additional=False),
     "ChargerUpdate": obj({
         "description": t("string", null=True, maxLength=255),
         "enabled": t("boolean"),
         "registration_status": t("string", enum=list(REGISTRATION_STATUSES)),
+        "ocpp_version_pin": t("string", "null clears the pin", null=True,
+                              enum=[*OCPP_VERSIONS, None]),
         "lenient": t("boolean"),
     }, additional=False),
     "Transaction": obj({

@@ -20,7 +20,11 @@ class Charger(db.Model):
     auto_enrolled: Mapped[bool] = mapped_column(Boolean, default=False)
     # Record schema violations and process the message anyway (chargers with known quirks).
     lenient: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The version of the latest connection (each connection negotiates its own).
     ocpp_version: Mapped[str | None] = mapped_column(String(8))
+    # "1.6", "2.0.1" or "2.1": the only version the charger may negotiate; NULL: the server's
+    # preference among what it offers.
+    ocpp_version_pin: Mapped[str | None] = mapped_column(String(8))
     vendor: Mapped[str | None] = mapped_column(String(64))
     model: Mapped[str | None] = mapped_column(String(64))
     serial_number: Mapped[str | None] = mapped_column(String(64))

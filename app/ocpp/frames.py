@@ -1,7 +1,9 @@
 """OCPP-J frames: turn text into a message and messages into text. No I/O.
 
 CALL ``[2, id, action, payload]``, CALLRESULT ``[3, id, payload]``,
-CALLERROR ``[4, id, code, description, details]``.
+CALLERROR ``[4, id, code, description, details]``; and in OCPP 2.1 only (``parse(..., rpc21=True)``)
+CALLRESULTERROR ``[5, id, code, description, details]`` (a CALLRESULT the charger could not
+build) and SEND ``[6, id, action, payload]`` (a message that is never answered).
 """
 from __future__ import annotations
 
@@ -51,6 +53,27 @@ class CallError:
 
 
 @dataclass(frozen=True, slots=True)
+class CallResultError:
+    """OCPP 2.1: the answer to our CALL is an error the charger hit while building its
+    CALLRESULT; recorded against the call like a CALLERROR."""
+
+    unique_id: str
+    code: str
+    description: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    """OCPP 2.1: a one-way message (NotifyPeriodicEventStream, ...), never answered."""
+
+    unique_id: str
+    action: str
+    payload: dict[str, Any]
+    error: errors.RemoteProtocolError | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class UnknownMessageType:
     """A frame whose message type id this version does not know."""
 
@@ -58,11 +81,14 @@ class UnknownMessageType:
     unique_id: str
 
 
-Message = Call | CallResult | CallError | UnknownMessageType
+Message = Call | CallResult | CallError | CallResultError | Send | UnknownMessageType
 
 
-def parse(text: str | bytes) -> Message:
+def parse(text: str | bytes, rpc21: bool = False) -> Message:
     """Parse one frame. Raises ``RemoteProtocolError`` with the code to answer with.
+
+    ``rpc21``: the connection speaks OCPP 2.1, whose message types include SEND and
+    CALLRESULTERROR; for earlier versions those ids are unknown message types.
 
     Numbers and text that strict JSON refuses (``strictjson``) do not raise here when the frame
     is otherwise readable: the message comes back with ``error`` set (a CALLERROR's fields are
@@ -116,6 +142,8 @@ def parse(text: str | bytes) -> Message:
             # The action may itself be unreadable text: the session only needs the id.
             return Call(unique_id, strictjson.scrub(frame[2]), frame[3], problem)
         return Call(unique_id, frame[2], frame[3])
+    if rpc21 and message_type == SEND:
+        return _send(frame, unique_id, problem)
     if message_type == CALLRESULT:
         if len(frame) != 3 or not isinstance(frame[2], dict):
             raise errors.RemoteProtocolError(
@@ -125,18 +153,39 @@ def parse(text: str | bytes) -> Message:
         if problem is not None:
             return CallResult(unique_id, strictjson.scrub(frame[2]), problem)
         return CallResult(unique_id, frame[2])
-    if message_type == CALLERROR:
+    if message_type == CALLERROR or (rpc21 and message_type == CALLRESULTERROR):
+        name = "CALLERROR" if message_type == CALLERROR else "CALLRESULTERROR"
         if len(frame) not in (4, 5) or not isinstance(frame[2], str):
             raise errors.RemoteProtocolError(
-                errors.FORMAT_VIOLATION, "CALLERROR must be [4, id, code, description, details]",
+                errors.FORMAT_VIOLATION,
+                f"{name} must be [{message_type}, id, code, description, details]",
                 unique_id=unique_id,
             )
         if problem is not None:
             frame = [*frame[:2], *strictjson.scrub(frame[2:])]
         description = frame[3] if isinstance(frame[3], str) else str(frame[3])
         details = frame[4] if len(frame) == 5 and isinstance(frame[4], dict) else {}
-        return CallError(unique_id, frame[2], description, details)
+        kind = CallError if message_type == CALLERROR else CallResultError
+        return kind(unique_id, frame[2], description, details)
     return UnknownMessageType(message_type, unique_id)
+
+
+def _send(frame: list, unique_id: str, problem: errors.RemoteProtocolError | None) -> Send:
+    """A SEND is never answered, not even when malformed: what is wrong with it comes back as
+    its ``error``, to be recorded."""
+    action = frame[2] if len(frame) > 2 else ""
+    payload = frame[3] if len(frame) > 3 else None
+    if problem is None and (len(frame) != 4 or not isinstance(action, str)):
+        problem = errors.RemoteProtocolError(errors.RPC_FRAMEWORK_ERROR,
+                                             "SEND must be [6, id, action, payload]")
+    elif problem is None and not isinstance(payload, dict):
+        problem = errors.RemoteProtocolError(errors.FORMAT_VIOLATION,
+                                             "SEND payload must be a JSON object")
+    action = action if isinstance(action, str) else ""
+    payload = payload if isinstance(payload, dict) else {}
+    if problem is not None:
+        return Send(unique_id, strictjson.scrub(action), strictjson.scrub(payload), problem)
+    return Send(unique_id, action, payload)
 
 
 def _lenient_loads(text: str | bytes) -> Any:

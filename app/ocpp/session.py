@@ -3,7 +3,10 @@
 Feed it each received frame with ``receive``; it returns an event saying what happened and, where
 the protocol demands an answer of its own (a CALLERROR for a bad frame), the text to send. Start
 outgoing calls with ``start_call``; it enforces one outstanding CALL, validates the payload and
-matches the reply by id. The driver tells it when a call timed out (``expire``); a reply that comes
+matches the reply by id. OCPP 2.1's SEND (``SendReceived``: stored, never answered) and
+CALLRESULTERROR (a ``ReplyReceived`` carrying the error) exist only for a version with
+``has_send``; for the others their ids are unknown message types, treated by the version's rule.
+The driver tells it when a call timed out (``expire``); a reply that comes
 after that is reported as late, to be logged and dropped.
 """
 from __future__ import annotations
@@ -47,10 +50,11 @@ class Rejected:
 
 @dataclass(slots=True)
 class ReplyReceived:
-    """The answer to our outstanding CALL: a CallResult or a CallError."""
+    """The answer to our outstanding CALL: a CallResult, a CallError or (2.1) a
+    CallResultError."""
 
     call: PendingCall
-    message: frames.CallResult | frames.CallError
+    message: frames.CallResult | frames.CallError | frames.CallResultError
     # A CALLRESULT whose payload breaks the response schema.
     violation: errors.RemoteProtocolError | None = None
 
@@ -65,7 +69,16 @@ class Ignored:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-Event = CallReceived | Rejected | ReplyReceived | Ignored
+@dataclass(slots=True)
+class SendReceived:
+    """OCPP 2.1 SEND: stored, never answered. ``violation`` is what was wrong with it (framing,
+    schema, an unknown action): recorded, and still no CALLERROR (a SEND gets no reply)."""
+
+    send: frames.Send
+    violation: errors.RemoteProtocolError | None = None
+
+
+Event = CallReceived | Rejected | ReplyReceived | Ignored | SendReceived
 
 # What a charger may send before its registration is accepted (OCPP 1.6 4.2, 2.0.1 B02.FR.09).
 PRE_REGISTRATION_ACTIONS = frozenset({"BootNotification"})
@@ -99,11 +112,13 @@ class OcppSession:
 
     def receive(self, text: str | bytes) -> Event:
         try:
-            message = frames.parse(text)
+            message = frames.parse(text, rpc21=self.version.has_send)
         except errors.RemoteProtocolError as exc:
             return self._reject(exc.unique_id or frames.UNKNOWN_ID, exc)
         if isinstance(message, frames.Call):
             return self._receive_call(message)
+        if isinstance(message, frames.Send):
+            return SendReceived(message, self._send_violation(message))
         if isinstance(message, frames.UnknownMessageType):
             if self.version.unknown_message_type == "ignore":
                 return Ignored("unknown message type", message.unique_id,
@@ -144,7 +159,17 @@ class OcppSession:
             return self._reject(call.unique_id, violation, call.action)
         return CallReceived(call, violation)
 
-    def _receive_reply(self, message: frames.CallResult | frames.CallError) -> Event:
+    def _send_violation(self, send: frames.Send) -> errors.RemoteProtocolError | None:
+        if send.error is not None:
+            return send.error
+        if send.action not in self._known and \
+                send.action not in validation.send_actions(self.version.name):
+            return errors.RemoteProtocolError(errors.NOT_IMPLEMENTED,
+                                              f"Unknown action {send.action!r}")
+        return validation.check(self.version.name, validation.SEND, send.action, send.payload)
+
+    def _receive_reply(self, message: frames.CallResult | frames.CallError
+                       | frames.CallResultError) -> Event:
         pending = self._pending
         if pending is None or pending.unique_id != message.unique_id:
             late = message.unique_id in self._expired

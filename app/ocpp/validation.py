@@ -4,6 +4,10 @@ Two validators per schema, both built from the same files:
 - ``fastjsonschema`` compiles the schema to Python; it answers "valid" in about 12 µs for a
   MeterValues with three sampled values, where jsonschema's Draft4Validator takes about 250 µs
   (docs/performance.md). Valid payloads, nearly all of them, only take the fast path.
+- Schemas are found by version: ``v16/schemas/<Action>.json`` for a 1.6 request,
+  ``v201``/``v21`` ``<Action>Request.json`` for 2.x (draft-06; fastjsonschema reads the draft from
+  ``$schema``), ``<Action>Response.json`` for every reply, and 2.1's SEND messages
+  (``NotifyPeriodicEventStream.json``) without a suffix.
 - When the fast check fails, the ``ocpp`` package's own cached ``get_validator`` decides and
   classifies the error, so the verdict is always the reference validator's.
 """
@@ -27,6 +31,8 @@ from . import errors
 _SCHEMA_ROOT = os.path.dirname(ocpp.__file__)
 REQUEST = 2
 RESPONSE = 3
+# 2.1's SEND (6): its own schema where the action is a SEND, else the action's request schema.
+SEND = 6
 
 # Schemas with multipleOf on decimals: floats give false violations, so check these with Decimal
 # (as the ocpp package does).
@@ -51,21 +57,42 @@ _KEYWORD_CODES = {
 def _schema_name(version: str, kind: int, action: str) -> str:
     if kind == RESPONSE:
         return action + "Response"
+    if kind == SEND:
+        return action
     return action if version == "1.6" else action + "Request"
 
 
+def _folder(version: str) -> str:
+    return os.path.join(_SCHEMA_ROOT, "v" + version.replace(".", ""), "schemas")
+
+
 def _schema_path(version: str, kind: int, action: str) -> str:
-    folder = "v" + version.replace(".", "")
-    name = _schema_name(version, kind, action) + ".json"
-    return os.path.join(_SCHEMA_ROOT, folder, "schemas", name)
+    return os.path.join(_folder(version), _schema_name(version, kind, action) + ".json")
+
+
+@functools.cache
+def send_actions(version: str) -> frozenset[str]:
+    """The actions a version defines as SEND messages (2.1: NotifyPeriodicEventStream)."""
+    if version == "1.6":
+        return frozenset()
+    return frozenset(
+        stem for stem in (name.removesuffix(".json") for name in os.listdir(_folder(version)))
+        if not stem.endswith(("Request", "Response"))
+    )
+
+
+def _kind(version: str, kind: int, action: str) -> int:
+    # A SEND of an action that is a CALL elsewhere is held to the action's request schema.
+    if kind == SEND and action not in send_actions(version):
+        return REQUEST
+    return kind
 
 
 @functools.cache
 def known_actions(version: str) -> frozenset[str]:
     """Every action the version's schemas define (requests in either direction)."""
-    folder = os.path.join(_SCHEMA_ROOT, "v" + version.replace(".", ""), "schemas")
     names = set()
-    for name in os.listdir(folder):
+    for name in os.listdir(_folder(version)):
         stem = name.removesuffix(".json")
         if stem.endswith("Response"):
             names.add(stem.removesuffix("Response"))
@@ -90,6 +117,7 @@ def check(version: str, kind: int, action: str,
 
     Raises KeyError when the version has no schema for the action.
     """
+    kind = _kind(version, kind, action)
     fast = _fast_validator(version, kind, action)
     if fast is None:
         raise KeyError(action)

@@ -13,6 +13,10 @@ The adapters (``app/ocpp/v16``, ``app/ocpp/v201``, ``app/ocpp/v21``) each build 
 ``OcppVersion``; ``create_app`` puts them in a ``VersionRegistry`` (``app.extensions``), the only
 place the server looks versions up. Adding a version is adding an adapter package and one line
 there (docs/architecture.md).
+
+Subprotocol negotiation lives here too (``parse_subprotocols``, ``VersionRegistry.negotiate``):
+the server's order of preference decides, not the charger's order of offer, and an operator's pin
+restricts a charger to one version.
 """
 from __future__ import annotations
 
@@ -55,6 +59,26 @@ class OcppVersion:
         return self.spelling.get(code, code)
 
 
+def parse_subprotocols(header: str | None) -> list[str]:
+    """The subprotocol names in a ``Sec-WebSocket-Protocol`` header, as the charger spelt them.
+
+    Lenient, because chargers are: whitespace around names and empty items (one model sends
+    ``",ocpp2.0.1"``) are dropped. Case is kept (the server must echo a name exactly as offered);
+    ``negotiate`` compares without it.
+    """
+    if not header:
+        return []
+    return [name for name in (part.strip() for part in header.split(",")) if name]
+
+
+@dataclass(frozen=True)
+class Negotiated:
+    """The version a connection speaks, and the offered name to answer the handshake with."""
+
+    version: OcppVersion
+    subprotocol: str
+
+
 class VersionRegistry:
     """The versions this server speaks, in the server's order of preference (best first)."""
 
@@ -76,6 +100,24 @@ class VersionRegistry:
     def subprotocols(self) -> list[str]:
         """Every subprotocol name the server accepts, in the server's order of preference."""
         return [name for version in self._versions.values() for name in version.subprotocols]
+
+    def negotiate(self, offered: Iterable[str], pin: str | None = None) -> Negotiated | None:
+        """The version to speak with a charger that offered ``offered``: the server's
+        preference among them, or the pinned version only. None when there is no overlap
+        (or the pin names a version this server does not speak)."""
+        spelt: dict[str, str] = {}
+        for name in offered:
+            spelt.setdefault(name.strip().lower(), name.strip())
+        if pin:
+            pinned = self._versions.get(pin)
+            candidates = [pinned] if pinned is not None else []
+        else:
+            candidates = list(self._versions.values())
+        for version in candidates:
+            for name in version.subprotocols:
+                if name in spelt:
+                    return Negotiated(version, spelt[name])
+        return None
 
     def by_subprotocol(self, name: str | None) -> OcppVersion | None:
         if not name:

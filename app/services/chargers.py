@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 
+from .. import runtime
 from ..extensions import db
 from ..models import Charger, utcnow
 from ..models.base import isoformat
@@ -19,7 +21,7 @@ REGISTRATION_STATUSES = ("accepted", "pending", "rejected")
 MAX_IDENTITY = 64
 MAX_DESCRIPTION = 255
 # Fields an operator may set; everything else is what the charger reports.
-EDITABLE = ("description", "enabled", "registration_status", "lenient")
+EDITABLE = ("description", "enabled", "registration_status", "lenient", "ocpp_version_pin")
 
 
 class ChargerError(DomainError):
@@ -68,6 +70,15 @@ def _apply(charger: Charger, fields: dict[str, Any]) -> None:
     if charger.enabled and charger.decommissioned_at is not None:
         raise ChargerError(f"charger {charger.identity!r} is decommissioned: recommission it "
                            "to enable it", 409)
+    if "ocpp_version_pin" in fields:
+        # The only version the charger may negotiate, from its next connection on; null: the
+        # server's preference among what it offers.
+        value = fields["ocpp_version_pin"]
+        names = runtime.ocpp_versions(current_app).names()
+        if value is not None and value not in names:
+            raise ChargerError("ocpp_version_pin must be one of " + ", ".join(names)
+                               + ", or null")
+        charger.ocpp_version_pin = value
     if "registration_status" in fields:
         value = fields["registration_status"]
         if value not in REGISTRATION_STATUSES:
@@ -130,6 +141,7 @@ def to_dict(charger: Charger) -> dict[str, Any]:
         "id": charger.identity,
         "connected": charger.connected,
         "ocpp_version": charger.ocpp_version,
+        "ocpp_version_pin": charger.ocpp_version_pin,
         "vendor": charger.vendor,
         "model": charger.model,
         "serial_number": charger.serial_number,

@@ -17,7 +17,15 @@ from typing import Any
 from ..models import MessageLog
 from ..ocpp import errors, frames
 from ..ocpp.context import ChargerContext
-from ..ocpp.session import CallReceived, Ignored, OcppSession, Rejected, ReplyReceived
+from ..ocpp.session import (
+    CallReceived,
+    Ignored,
+    OcppSession,
+    Rejected,
+    ReplyReceived,
+    SendReceived,
+)
+from ..services.errors import InvalidReport
 from ..storage.text import storable
 from ..storage.writer import GroupWriter
 from .driver import WebSocket
@@ -184,8 +192,7 @@ class ChargerConnection:
             self._answer(call, now)
             self.session.accepted = self.ctx.registration == "accepted"
         elif isinstance(event, ReplyReceived):
-            message_type = (frames.CALLRESULT if isinstance(event.message, frames.CallResult)
-                            else frames.CALLERROR)
+            message_type = _REPLY_TYPES[type(event.message)]
             self._log("in", text, message_type, event.call.unique_id, event.call.action)
             waiter = self._waiters.get(event.call.unique_id)
             if waiter is not None:
@@ -195,6 +202,13 @@ class ChargerConnection:
             self._log("in", text, None, None, event.action)
             log.info("%s: rejected frame: %s", self.identity, event.error)
             self._send(event.reply, frames.CALLERROR, event.error.unique_id, event.action)
+        elif isinstance(event, SendReceived):
+            # Stored, never answered (OCPP 2.1): not even a bad one gets a CALLERROR.
+            send = event.send
+            self._log("in", text, frames.SEND, send.unique_id, send.action, now)
+            if event.violation is not None:
+                log.warning("%s: SEND %s not valid (recorded, not answered): %s", self.identity,
+                            send.action, event.violation.description)
         elif isinstance(event, Ignored):
             self._log("in", text, None, event.unique_id, None)
             log.info("%s: ignored frame (%s)", self.identity, event.reason)
@@ -206,6 +220,12 @@ class ChargerConnection:
             message_type = frames.CALLRESULT
         except errors.RemoteProtocolError as exc:
             reply = self.session.error(call.unique_id, exc.code, exc.description, exc.details)
+            message_type = frames.CALLERROR
+        except InvalidReport as exc:
+            # The one place a domain refusal of a report becomes a CALLERROR, for every version.
+            reply = self.session.error(call.unique_id,
+                                       exc.code or errors.PROPERTY_CONSTRAINT_VIOLATION,
+                                       exc.message, exc.details)
             message_type = frames.CALLERROR
         except Exception:  # noqa: BLE001 - our fault: say so without leaking details
             log.exception("%s: handler for %s failed", self.identity, call.action)
@@ -244,9 +264,15 @@ def _not_connected(unique_id: str, sent_at: datetime | None = None,
                        duration_ms=duration)
 
 
+# How each kind of reply is written in the message log.
+_REPLY_TYPES = {frames.CallResult: frames.CALLRESULT, frames.CallError: frames.CALLERROR,
+                frames.CallResultError: frames.CALLRESULTERROR}
+
+
 def _outcome(reply: ReplyReceived, sent_at: datetime, duration: float) -> CallOutcome:
     message = reply.message
-    if isinstance(message, frames.CallError):
+    # A 2.1 CALLRESULTERROR is recorded against the command as a CALLERROR is.
+    if isinstance(message, frames.CallError | frames.CallResultError):
         return CallOutcome("error", message.unique_id, error_code=message.code,
                            error_description=message.description,
                            error_details=message.details, sent_at=sent_at, duration_ms=duration)

@@ -3,9 +3,15 @@
 The HTTP handshake is checked before the upgrade (simple-websocket completes the upgrade before
 the route runs): a request that is no RFC 6455 upgrade gets 400 (426 for another websocket
 version), an identity the API would refuse or an unknown charger the policy does not enrol gets
-404, a disabled one 404 too. Then the subprotocol picks the OCPP version; a charger offering
-none we speak is closed at once. An unknown charger is enrolled only after all of that, once it
-is really connected: refused and malformed handshakes leave no trace in the charger list.
+404, a disabled one 404 too. The same check negotiates the OCPP version
+(``VersionRegistry.negotiate``: the server's preference 2.1 > 2.0.1 > 1.6 among the offered
+names, or only the version an operator pinned the charger to) and leaves it in ``flask.g``;
+simple-websocket, which picks a subprotocol itself in the client's order, is handed a stand-in
+(``_Negotiated``) that accepts only that choice. A charger offering none we speak is accepted
+without a subprotocol and closed at once (1002). The version belongs to the connection: a
+charger's next connection negotiates afresh. An unknown charger is enrolled only after all of
+that, once it is really connected: refused and malformed handshakes leave no trace in the
+charger list.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ import logging
 from datetime import UTC, datetime
 from urllib.parse import unquote
 
-from flask import Blueprint, Flask, Response, abort, current_app, g, request
+from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
 from sqlalchemy import bindparam, select
 
 from .. import events, gcpolicy, runtime
@@ -35,14 +41,14 @@ log = logging.getLogger(__name__)
 WEBSOCKET_VERSION = "13"
 _chargers = Charger.__table__
 _LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
-                 _chargers.c.registration_status).where(
+                 _chargers.c.registration_status, _chargers.c.ocpp_version_pin).where(
     _chargers.c.identity == bindparam("identity"))
 
 
 def init_app(app: Flask) -> None:
     prefix = app.config["OCPP_PATH_PREFIX"].rstrip("/")
     app.config.setdefault("SOCK_SERVER_OPTIONS", {}).update({
-        "subprotocols": runtime.ocpp_versions(app).subprotocols(),
+        "subprotocols": _Negotiated(runtime.ocpp_versions(app).subprotocols()),
         "max_message_size": app.config["OCPP_MAX_FRAME_BYTES"],
         # Pings are sent by ChargerConnection, which tolerates chargers that never answer them.
         "ping_interval": None,
@@ -53,6 +59,28 @@ def init_app(app: Flask) -> None:
     sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
     bp.before_app_request(_check_handshake)
     app.register_blueprint(bp)
+
+
+class _Negotiated:
+    """Stands in for simple-websocket's list of subprotocols (``SOCK_SERVER_OPTIONS``).
+
+    simple-websocket answers with the first name the charger offered that is ``in`` this list:
+    the charger's order would win. Membership defers to the name ``_check_handshake`` negotiated
+    for this request, so the server's preference and the operator's pin decide.
+    """
+
+    def __init__(self, names: list[str]) -> None:
+        self._names = names
+
+    def __contains__(self, name: object) -> bool:
+        chosen = g.get("ocpp_negotiated") if has_request_context() else None
+        return chosen is not None and name == chosen.subprotocol
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 class _NoReaderThread:
@@ -139,24 +167,29 @@ def _check_handshake():
             abort(404)
         # Enrolled in the route, once the upgrade and the version check have succeeded.
         g.ocpp_charger = (None, identity, False, "accepted" if policy == "accept" else "pending")
+        g.ocpp_negotiated = _negotiate(None)
         return None
-    charger_id, enabled, lenient, registration = row
+    charger_id, enabled, lenient, registration, pin = row
     if not enabled:
         log.info("refused disabled charger %r", identity)
         abort(404)
     g.ocpp_charger = (charger_id, identity, lenient, registration)
+    g.ocpp_negotiated = _negotiate(pin)
     return None
 
 
-def _version_for(ws) -> versions.OcppVersion | None:
+def _negotiate(pin: str | None) -> versions.Negotiated | None:
+    """This connection's version: None when the charger offered none we speak (or none of its
+    pin). A charger that offers no subprotocol at all speaks ``OCPP_NO_SUBPROTOCOL_VERSION``."""
     known = runtime.ocpp_versions(current_app)
-    if ws.subprotocol:
-        return known.by_subprotocol(ws.subprotocol)
-    offered = request.headers.get("Sec-WebSocket-Protocol", "")
-    if any(part.strip() for part in offered.split(",")):
-        return None  # offered only versions we do not speak
-    fallback = current_app.config["OCPP_NO_SUBPROTOCOL_VERSION"]
-    return known.get(fallback)
+    offered = versions.parse_subprotocols(request.headers.get("Sec-WebSocket-Protocol"))
+    if offered:
+        return known.negotiate(offered, pin)
+    fallback = known.get(current_app.config["OCPP_NO_SUBPROTOCOL_VERSION"])
+    if fallback is None or (pin and pin != fallback.name):
+        return None
+    # No name to echo: the handshake answers without Sec-WebSocket-Protocol.
+    return versions.Negotiated(fallback, "")
 
 
 def ocpp_socket(ws, rest: str) -> None:
@@ -171,7 +204,8 @@ def ocpp_socket(ws, rest: str) -> None:
 
 def _serve(ws) -> None:
     charger_id, identity, lenient, registration = g.ocpp_charger
-    version = _version_for(ws)
+    negotiated = g.get("ocpp_negotiated")
+    version = negotiated.version if negotiated is not None else None
     websocket = _driver_for(ws)
     if version is None:
         log.info("%s offered no OCPP version we speak (%r): closing", identity,
