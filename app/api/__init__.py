@@ -17,7 +17,7 @@ def init_app(app: Flask) -> None:
         errors,
     )
 
-    for name in ("chargers", "transactions", "tokens", "records", "openapi"):
+    for name in ("chargers", "transactions", "tokens", "records", "device_model", "openapi"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -25,9 +25,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from .base import UTCDateTime, utcnow
 
-# VariableRef.key: 4 names of at most 50 characters, 2 integers, 5 separators.
-KEY_LENGTH = 255
-
 
 class DeviceVariable(db.Model):
     __tablename__ = "device_variables"
@@ -38,7 +35,9 @@ class DeviceVariable(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
-    key: Mapped[str] = mapped_column(String(KEY_LENGTH))
+    # Text: case folding can lengthen a name (ß -> ss), and a lenient charger's names may
+    # exceed the schema's 50 characters; PostgreSQL would refuse an overlong String(n).
+    key: Mapped[str] = mapped_column(Text)
     component_name: Mapped[str] = mapped_column(String(50))
     component_instance: Mapped[str | None] = mapped_column(String(50))
     evse_id: Mapped[int | None] = mapped_column(Integer)
@@ -99,6 +98,12 @@ class DeviceReport(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     request_id: Mapped[int] = mapped_column(Integer)
+    # Set when the report was asked for through a GetBaseReport / GetReport command.
+    report_base: Mapped[str | None] = mapped_column(String(32))
+    command_id: Mapped[int | None] = mapped_column(ForeignKey("commands.id",
+                                                              ondelete="SET NULL"))
+    # The charger's answer to that command (Accepted, Rejected, NotSupported, EmptyResultSet).
+    request_status: Mapped[str | None] = mapped_column(String(32))
     parts_received: Mapped[int] = mapped_column(Integer, default=0)
     items_received: Mapped[int] = mapped_column(Integer, default=0)
     # The seqNo of the part with tbc false: the series has last_seq_no + 1 parts.
