@@ -187,5 +187,10 @@ def test_the_adapter_pairs_set_results_with_the_values_asked_for():
     results = adapter.variable_results("SetVariables", request, response)
     assert [(r.status, r.attribute_type, r.value, r.reason) for r in results] == [
         ("Rejected", "Target", "false", "ReadOnly"), ("Accepted", "Actual", "60", None)]
-    payloads = adapter.request_to_wire("GetVariables", [r.ref for r in []])
-    assert payloads == {"getVariableData": []}
+    from app.services.device_model_values import VariableRequest
+
+    wire = adapter.request_to_wire("SetVariables", [VariableRequest(CONNECTOR, "Target", "x")])
+    assert wire == {"setVariableData": [{
+        "component": {"name": "Connector", "evse": {"id": 1, "connectorId": 1}},
+        "variable": {"name": "AvailabilityState"}, "attributeType": "Target",
+        "attributeValue": "x"}]}
