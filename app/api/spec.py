@@ -412,6 +412,65 @@ SCHEMAS: dict[str, dict] = {
                               "`GET /operations`), e.g. {\"token\": \"CARD-1\", \"evse_id\": 1} "
                               "for start; an empty body is no arguments"),
 }
+_VARIABLE_ATTRIBUTE = obj({
+    "type": t("string", "Actual, Target, MinSet or MaxSet"),
+    "value": t("string", "null for a WriteOnly attribute or one only a failed Get/Set named",
+               null=True),
+    "mutability": t("string", "ReadOnly, WriteOnly or ReadWrite; null when only "
+                    "GetVariables/SetVariables told of it", null=True),
+    "persistent": t("boolean", null=True),
+    "constant": t("boolean", null=True),
+    "last_status": t("string", "the latest GetVariables/SetVariables outcome (Accepted, "
+                     "Rejected, RebootRequired, NotSupportedAttributeType)", null=True),
+    "last_status_reason": t("string", "the charger's reasonCode for it", null=True),
+    "last_status_at": time_(),
+    "pending_value": t("string", "set to this value, applied at the next reboot "
+                       "(RebootRequired)", null=True),
+    "updated_at": time_(),
+}, ["type", "value", "mutability", "persistent", "constant", "last_status",
+    "last_status_reason", "last_status_at", "pending_value", "updated_at"], additional=False)
+SCHEMAS["DeviceVariable"] = obj({
+    "component": obj({
+        "name": t("string"), "instance": t("string", null=True),
+        "evse_id": t("integer", null=True), "connector_id": t("integer", null=True),
+    }, ["name", "instance", "evse_id", "connector_id"], additional=False),
+    "variable": obj({"name": t("string"), "instance": t("string", null=True)},
+                    ["name", "instance"], additional=False),
+    "attributes": array(_VARIABLE_ATTRIBUTE, "Actual, Target, MinSet, MaxSet as known"),
+    "characteristics": {**obj({
+        "data_type": t("string", "string, decimal, integer, dateTime, boolean, OptionList, "
+                       "SequenceList or MemberList", null=True),
+        "unit": t("string", null=True),
+        "min_limit": t("number", null=True), "max_limit": t("number", null=True),
+        "values_list": t("string", "the allowed values, comma-separated", null=True),
+        "supports_monitoring": t("boolean", null=True),
+    }, ["data_type", "unit", "min_limit", "max_limit", "values_list",
+        "supports_monitoring"], "From the latest NotifyReport; null until a report "
+        "describes the variable.", additional=False), "type": ["object", "null"]},
+    "report_request_id": t("integer", "the requestId of the report that last described it",
+                           null=True),
+    "reported_at": time_("when the charger generated that report"),
+    "updated_at": time_(),
+}, ["component", "variable", "attributes", "characteristics", "report_request_id",
+    "reported_at", "updated_at"], "One variable of one component of a 2.x charger.",
+    additional=False)
+SCHEMAS["DeviceReport"] = obj({
+    "request_id": t("integer", "the requestId of GetBaseReport / GetReport"),
+    "report_base": t("string", "ConfigurationInventory, FullInventory, SummaryInventory, or "
+                     "Custom (GetReport); null when no command of ours asked for it", null=True),
+    "command_id": t("integer", "the command that asked for it", null=True),
+    "request_status": t("string", "the charger's answer to that command", null=True),
+    "parts_received": t("integer", "NotifyReport parts stored (a retried part counts once)"),
+    "items_received": t("integer", "variables in those parts"),
+    "parts_expected": t("integer", "known once the last part (tbc false) is in", null=True),
+    "complete": t("boolean", "the last part and every part before it are in"),
+    "generated_at": time_("the earliest generatedAt of its parts"),
+    "started_at": time_(),
+    "updated_at": time_(),
+    "completed_at": time_(),
+}, ["request_id", "report_base", "command_id", "request_status", "parts_received",
+    "items_received", "parts_expected", "complete", "generated_at", "started_at",
+    "updated_at", "completed_at"], "A NotifyReport series of a 2.x charger.", additional=False)
 # A command sent for an operation: the command with the operation's name (one object, as below).
 SCHEMAS["OperationResult"] = obj({
     **SCHEMAS["Command"]["properties"],
@@ -425,7 +484,7 @@ SCHEMAS["TransactionDetail"] = obj({
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
-              "ChargerEvent"):
+              "ChargerEvent", "DeviceVariable", "DeviceReport"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -569,6 +628,23 @@ PATHS: dict[str, dict] = {
         "get": list_op("Configuration keys as last reported", "ConfigurationKey", "records",
                        [IDENTITY], "Ordered by key; filled by GetConfiguration and "
                                    "ChangeConfiguration commands.", not_found=True),
+    },
+    "/chargers/{identity}/variables": {
+        "get": list_op("The device model of a 2.x charger: its variables", "DeviceVariable",
+                       "records", [
+                           IDENTITY,
+                           query("component", "only this component name (ignoring case)"),
+                           query("variable", "only this variable name (ignoring case)"),
+                           query("q", "substring of a component or variable name, an instance "
+                                      "or an attribute value (ignoring case)"),
+                       ], "Ordered by component, EVSE, connector and variable. Filled by "
+                          "NotifyReport (after GetBaseReport / GetReport) and updated by "
+                          "GetVariables and SetVariables results.", not_found=True),
+    },
+    "/chargers/{identity}/reports": {
+        "get": list_op("NotifyReport series of a 2.x charger, newest first", "DeviceReport",
+                       "records", [IDENTITY], "With how many parts are in and whether the "
+                                              "series is complete.", not_found=True),
     },
     "/chargers/{identity}/status-history": {
         "get": list_op("StatusNotifications of a charger, newest first", "StatusNotification",

@@ -7,6 +7,12 @@ from .audit import AuditEvent  # noqa: F401
 from .base import UTCDateTime, utcnow  # noqa: F401
 from .charger import Charger, ConfigurationKey, Connector, StatusNotification  # noqa: F401
 from .command import Command  # noqa: F401
+from .device_model import (  # noqa: F401
+    DeviceReport,
+    DeviceReportPart,
+    DeviceVariable,
+    DeviceVariableAttribute,
+)
 from .files import (  # noqa: F401
     DiagnosticsFile,
     DiagnosticsRequest,

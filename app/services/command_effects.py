@@ -11,6 +11,9 @@ action names with other payloads. Each effect reads the few wire fields it needs
 - GetDiagnostics gets an upload URL the app accepts under an expiring token.
 - ChangeAvailability keeps the requested and the confirmed state per connector.
 - DataTransfer is stored like an incoming one.
+- 2.x device model: GetVariables and SetVariables results are stored (and a request beyond the
+  charger's reported ItemsPerMessage refused); GetBaseReport / GetReport get a requestId and
+  note the report they asked for.
 RemoteStartTransaction is linked to its transaction when the StartTransaction arrives.
 
 2.x: ReserveNow and CancelReservation keep reservations (the EVSE id in ``connector_id``, 0 for
@@ -25,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from ..extensions import db
 from ..models import (
@@ -594,3 +597,77 @@ def _log_requested(command: Command, charger: Charger) -> None:
     else:
         request.status = command.status
     request.updated_at = utcnow()
+
+
+# Device model (2.x) ------------------------------------------------------------------------
+# Only 2.x has these actions. The 2.x adapter turns the
+# wire request and response into domain values; the device model service stores them.
+
+def _v201():
+    # Imported when used: the adapter imports the services, not the other way round at load.
+    from ..ocpp.v201 import device_model as adapter
+
+    return adapter
+
+
+def _check_items_per_message(command: Command, charger: Charger, payload: dict,
+                             options: dict) -> dict:
+    from . import device_model
+
+    limit = device_model.reported_items_per_message(charger.id, command.action)
+    count = _v201().request_item_count(command.action, payload)
+    if limit is not None and count > limit:
+        raise EffectError(422, f"{charger.identity} takes at most {limit} items per "
+                               f"{command.action} (DeviceDataCtrlr.ItemsPerMessage); "
+                               f"this one has {count}: send them in several commands")
+    return payload
+
+
+_on_prepare("GetVariables", V2X)(_check_items_per_message)
+_on_prepare("SetVariables", V2X)(_check_items_per_message)
+
+
+@_on_apply("GetVariables", V2X)
+@_on_apply("SetVariables", V2X)
+def _variables_answered(command: Command, charger: Charger) -> None:
+    from . import device_model
+
+    if command.status != "completed":
+        return
+    results = _v201().variable_results(command.action, command.request, command.response or {})
+    record = (device_model.record_get_results if command.action == "GetVariables"
+              else device_model.record_set_results)
+    record(db.session.connection(), charger.id, results, utcnow())
+
+
+@_on_prepare("GetBaseReport", V2X)
+@_on_prepare("GetReport", V2X)
+def _prepare_report(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    from ..models import DeviceReport, DeviceReportPart
+
+    if "requestId" not in payload:
+        # The next requestId of this charger: NotifyReport parts are matched to it.
+        last = db.session.execute(select(func.max(DeviceReport.request_id)).where(
+            DeviceReport.charger_id == charger.id)).scalar()
+        payload["requestId"] = (last or 0) + 1
+    _id_field(payload["requestId"], "requestId", -INTEGER_MAX - 1)
+    # A requestId used again starts a new series: the old one's parts would otherwise make the
+    # new parts look like retries. Done before sending, so no new part can be lost to it.
+    old = db.session.execute(select(DeviceReport).where(
+        DeviceReport.charger_id == charger.id,
+        DeviceReport.request_id == payload["requestId"])).scalar_one_or_none()
+    if old is not None:
+        db.session.execute(delete(DeviceReportPart).where(DeviceReportPart.report_id == old.id))
+        db.session.delete(old)
+    return payload
+
+
+@_on_apply("GetBaseReport", V2X)
+@_on_apply("GetReport", V2X)
+def _report_answered(command: Command, charger: Charger) -> None:
+    from . import device_model
+
+    request_id, base, status = _v201().report_request(command.action, command.request,
+                                                      command.response)
+    device_model.report_requested(db.session.connection(), charger.id, request_id, base,
+                                  command.id, status or command.status, utcnow())

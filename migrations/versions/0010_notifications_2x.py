@@ -5,13 +5,13 @@ And the 2.x requestId beside firmware and log status notifications. New tables o
 nullable columns): existing rows are untouched.
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0009
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0010"
-down_revision = "0008"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 

@@ -28,7 +28,8 @@ HANDLERS: dict[str, Handler] = {
     "Heartbeat": heartbeat,
 }
 # Topic modules add theirs below, one line each.
-from . import notifications, transactions  # noqa: E402
+from . import device_model, notifications, transactions  # noqa: E402
 
 HANDLERS.update(transactions.HANDLERS)
 HANDLERS.update(notifications.HANDLERS)
+HANDLERS.update(device_model.HANDLERS)
