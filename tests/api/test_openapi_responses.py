@@ -71,6 +71,14 @@ def filled(api, server, charger, identity) -> dict[str, str]:
             "actualValue": "Faulted", "eventNotificationType": "HardWiredNotification",
             "component": {"name": "EVSE", "evse": {"id": 1}},
             "variable": {"name": "AvailabilityState"}}]))
+        # A device model report: the variables and reports lists have an entry.
+        cp2.call(cp2.ocpp.call.NotifyReport(request_id=1, generated_at="2030-01-01T00:00:00Z",
+                                            seq_no=0, report_data=[{
+            "component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+            "variableAttribute": [{"type": "Actual", "value": "300",
+                                   "mutability": "ReadWrite"}],
+            "variableCharacteristics": {"dataType": "integer", "unit": "s",
+                                        "supportsMonitoring": False}}]))
     return {"identity": identity, "transaction_id": str(started.transaction_id),
             "command_id": str(command["id"]), "id_tag": token["id_tag"],
             "reservation_id": str(reservation["id"])}
