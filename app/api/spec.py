@@ -75,7 +75,9 @@ SCHEMAS: dict[str, dict] = {
         "message": t("string", "what went wrong and how to fix it"),
     }, ["error", "message"]),
     "Connector": obj({
-        "connector_id": t("integer", "0 is the whole station"),
+        "evse_id": t("integer", "the EVSE (2.x); for 1.6 the connector id: each 1.6 connector "
+                     "is its own EVSE, 0 the whole station", null=True),
+        "connector_id": t("integer", "0 is the whole station; 2.x numbers from 1 per EVSE"),
         "status": t("string", "last StatusNotification status", null=True),
         "error_code": t("string", null=True),
         "info": t("string", null=True),
@@ -106,6 +108,8 @@ SCHEMAS: dict[str, dict] = {
         "imsi": t("string", null=True),
         "meter_type": t("string", null=True),
         "meter_serial_number": t("string", null=True),
+        "last_boot_reason": t("string", "why it last booted (2.x: PowerUp, FirmwareUpdate, "
+                              "RemoteReset, ...); null for 1.6", null=True),
         "local_list_version": t("integer", null=True),
         "heartbeat_interval": t("integer", "seconds: what the Accepted boot reply told the "
                                 "charger, or what it last reported (GetConfiguration) or "
@@ -116,7 +120,7 @@ SCHEMAS: dict[str, dict] = {
         "lenient": t("boolean", "schema violations are recorded, the message still processed"),
         "created_at": time_(),
         "decommissioned_at": time_("set while the charger is decommissioned (DELETE)"),
-        "connectors": array(ref("Connector"), "ordered by connector_id"),
+        "connectors": array(ref("Connector"), "ordered by evse_id, connector_id"),
     }),
     "ChargerCreate": obj({
         "identity": t("string", "1 to 64 characters, no '/'", minLength=1, maxLength=64),
