@@ -28,3 +28,6 @@ HANDLERS: dict[str, Handler] = {
     "Heartbeat": heartbeat,
 }
 # Topic modules add theirs below, one line each.
+from . import stations  # noqa: E402
+
+HANDLERS.update(stations.HANDLERS)
