@@ -163,3 +163,44 @@ def test_0010_adds_the_2x_notification_tables_and_keeps_status_rows(tmp_path):
         assert not new_tables & set(sa.inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_upgrade_makes_each_16_connector_its_own_evse(tmp_path):
+    """Rows stored before 0007: 1.6 connectors and status history get evse_id = connector_id,
+    tokens keep no type, and a 2.x charger can then have connector 1 on two EVSEs."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    try:
+        srv.flask("db", "upgrade", "0006")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
+                                 "auto_enrolled, lenient) VALUES ('old16', 1, 'accepted', 0, 0)"))
+            for connector_id in (0, 1, 2):
+                conn.execute(sa.text(
+                    "INSERT INTO connectors (charger_id, connector_id, status) "
+                    "VALUES (1, :c, 'Available')"), {"c": connector_id})
+                conn.execute(sa.text(
+                    "INSERT INTO status_notifications (charger_id, connector_id, status, "
+                    "error_code) VALUES (1, :c, 'Available', 'NoError')"), {"c": connector_id})
+            conn.execute(sa.text("INSERT INTO id_tokens (id_tag, id_tag_key, status, "
+                                 "auto_created) VALUES ('CARD-1', 'card-1', 'Accepted', 0)"))
+        srv.flask("db", "upgrade")
+        with engine.begin() as conn:
+            connectors = conn.execute(sa.text(
+                "SELECT evse_id, connector_id FROM connectors ORDER BY id")).all()
+            history = conn.execute(sa.text(
+                "SELECT evse_id, connector_id FROM status_notifications ORDER BY id")).all()
+            tokens = conn.execute(sa.text("SELECT id_tag, type FROM id_tokens")).all()
+            reason = conn.execute(sa.text("SELECT last_boot_reason FROM chargers")).scalar()
+            # Unique per (charger, EVSE, connector) now: EVSE 3 may have its own connector 1.
+            conn.execute(sa.text("INSERT INTO connectors (charger_id, evse_id, connector_id) "
+                                 "VALUES (1, 3, 1)"))
+            with pytest.raises(sa.exc.IntegrityError):
+                with conn.begin_nested():
+                    conn.execute(sa.text("INSERT INTO connectors (charger_id, evse_id, "
+                                         "connector_id) VALUES (1, 1, 1)"))
+        assert connectors == [(0, 0), (1, 1), (2, 2)]
+        assert history == [(0, 0), (1, 1), (2, 2)]
+        assert tokens == [("CARD-1", None)] and reason is None
+    finally:
+        engine.dispose()

@@ -67,3 +67,53 @@ def test_samples_are_normalised_whichever_version_reported_them():
         ("Energy.Active.Import.Register", None, "Wh"),
     ]
     assert rows[0]["raw_value"] == "1.5" and rows[0]["raw_unit"] == "kWh"
+
+
+def test_boot_and_status_are_stored_from_domain_values_of_any_version(app):
+    from app.extensions import db
+    from app.models import Charger, Connector, StatusNotification
+    from app.services import stations
+    from app.services.errors import InvalidReport
+    from app.services.values import BootInfo, ConnectorStatus
+
+    now = datetime.now(UTC)
+    charger = Charger(identity="svc-1", registration_status="accepted")
+    pending = Charger(identity="svc-2", registration_status="pending")
+    db.session.add_all([charger, pending])
+    db.session.commit()
+    with db.engine.begin() as conn:
+        assert stations.record_boot(conn, charger.id, BootInfo(
+            vendor="Acme", model="Volt-2", iccid="8944", reason="FirmwareUpdate"), now, 300
+        ) == "Accepted"
+        assert stations.record_boot(conn, pending.id, BootInfo(vendor="Acme"), now, 60
+                                    ) == "Pending"
+        # 1.6: no EVSE given, the connector is its own; 2.x: EVSE 2 connector 1 beside it.
+        stations.record_status(conn, charger.id, ConnectorStatus(
+            connector_id=1, status="Charging", error_code="NoError"), now)
+        stations.record_status(conn, charger.id, ConnectorStatus(
+            connector_id=1, evse_id=2, status="Unavailable"), now)
+        stations.record_status(conn, charger.id, ConnectorStatus(
+            connector_id=1, evse_id=2, status="Occupied"), now)
+        for bad in (ConnectorStatus(connector_id=500, status="Available"),
+                    ConnectorStatus(connector_id=1, evse_id=-1, status="Available")):
+            with pytest.raises(InvalidReport):
+                stations.record_status(conn, charger.id, bad, now)
+    db.session.expire_all()
+    stored = db.session.get(Charger, charger.id)
+    assert (stored.vendor, stored.model, stored.iccid, stored.last_boot_reason,
+            stored.heartbeat_interval) == ("Acme", "Volt-2", "8944", "FirmwareUpdate", 300)
+    assert db.session.get(Charger, pending.id).heartbeat_interval is None  # a retry delay
+    rows = db.session.query(Connector).filter_by(charger_id=charger.id).order_by(
+        Connector.evse_id).all()
+    assert [(c.evse_id, c.connector_id, c.status, c.error_code, c.availability)
+            for c in rows] == [(1, 1, "Charging", "NoError", "Operative"),
+                               (2, 1, "Occupied", None, "Operative")]
+    assert db.session.query(StatusNotification).filter_by(charger_id=charger.id).count() == 3
+
+
+def test_a_bad_time_is_an_invalid_report():
+    from app.services.errors import InvalidReport
+    from app.services.time import parse_timestamp
+
+    with pytest.raises(InvalidReport, match="not a date-time"):
+        parse_timestamp("2026-12-03")

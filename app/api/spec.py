@@ -9,6 +9,7 @@ from ..models.token import TOKEN_STATUSES
 from ..ocpp.supported import build_registry
 from ..ocpp.v16 import COMMANDS
 from ..services.chargers import REGISTRATION_STATUSES
+from ..services.values import TOKEN_TYPES
 
 JSON = "application/json"
 # The versions a charger can be pinned to, the server's preference first.
@@ -75,7 +76,9 @@ SCHEMAS: dict[str, dict] = {
         "message": t("string", "what went wrong and how to fix it"),
     }, ["error", "message"]),
     "Connector": obj({
-        "connector_id": t("integer", "0 is the whole station"),
+        "evse_id": t("integer", "the EVSE (2.x); for 1.6 the connector id: each 1.6 connector "
+                     "is its own EVSE, 0 the whole station", null=True),
+        "connector_id": t("integer", "0 is the whole station; 2.x numbers from 1 per EVSE"),
         "status": t("string", "last StatusNotification status", null=True),
         "error_code": t("string", null=True),
         "info": t("string", null=True),
@@ -106,6 +109,8 @@ SCHEMAS: dict[str, dict] = {
         "imsi": t("string", null=True),
         "meter_type": t("string", null=True),
         "meter_serial_number": t("string", null=True),
+        "last_boot_reason": t("string", "why it last booted (2.x: PowerUp, FirmwareUpdate, "
+                              "RemoteReset, ...); null for 1.6", null=True),
         "local_list_version": t("integer", null=True),
         "heartbeat_interval": t("integer", "seconds: what the Accepted boot reply told the "
                                 "charger, or what it last reported (GetConfiguration) or "
@@ -116,7 +121,7 @@ SCHEMAS: dict[str, dict] = {
         "lenient": t("boolean", "schema violations are recorded, the message still processed"),
         "created_at": time_(),
         "decommissioned_at": time_("set while the charger is decommissioned (DELETE)"),
-        "connectors": array(ref("Connector"), "ordered by connector_id"),
+        "connectors": array(ref("Connector"), "ordered by evse_id, connector_id"),
     }),
     "ChargerCreate": obj({
         "identity": t("string", "1 to 64 characters, no '/'", minLength=1, maxLength=64),
@@ -198,28 +203,38 @@ SCHEMAS: dict[str, dict] = {
         "raw_unit": t("string", "the unit as sent", null=True),
     }),
     "Token": obj({
-        "id_tag": t("string", maxLength=20),
+        "id_tag": t("string", maxLength=255),
+        "type": t("string", "the 2.x IdTokenType; null for a 1.6 idTag. Not part of the "
+                  "match: the same value of any type is one token", null=True,
+                  enum=[*TOKEN_TYPES, None]),
         "status": t("string", enum=list(TOKEN_STATUSES)),
         "expiry_date": time_(),
-        "parent_id_tag": t("string", null=True, maxLength=20),
+        "parent_id_tag": t("string", null=True, maxLength=255),
         "note": t("string", null=True),
         "auto_created": t("boolean", "recorded when an unknown tag was let through"),
         "created_at": time_(),
         "updated_at": time_(),
     }),
     "TokenCreate": obj({
-        "id_tag": t("string", "1 to 20 characters (OCPP IdToken); stored as given, matched "
-                    "ignoring case, as OCPP's CiString is (409 if it exists in any case)",
-                    minLength=1, maxLength=20),
+        "id_tag": t("string", "1 to 255 characters (OCPP 2.1 IdToken; 2.0.1 chargers take "
+                    "up to 36, 1.6 up to 20); stored as given, matched ignoring case, as "
+                    "OCPP's CiString is (409 if it exists in any case)",
+                    minLength=1, maxLength=255),
+        "type": t("string", "the 2.x IdTokenType; null for a 1.6 idTag. Not part of the "
+                  "match: the same value of any type is one token", null=True,
+                  enum=[*TOKEN_TYPES, None]),
         "status": t("string", enum=list(TOKEN_STATUSES), default="Accepted"),
         "expiry_date": time_("ISO 8601; without a zone, UTC"),
-        "parent_id_tag": t("string", null=True, maxLength=20),
+        "parent_id_tag": t("string", null=True, maxLength=255),
         "note": t("string", null=True, maxLength=255),
     }, ["id_tag"], additional=False),
     "TokenUpdate": obj({
+        "type": t("string", "the 2.x IdTokenType; null for a 1.6 idTag. Not part of the "
+                  "match: the same value of any type is one token", null=True,
+                  enum=[*TOKEN_TYPES, None]),
         "status": t("string", enum=list(TOKEN_STATUSES)),
         "expiry_date": time_("ISO 8601; without a zone, UTC"),
-        "parent_id_tag": t("string", null=True, maxLength=20),
+        "parent_id_tag": t("string", null=True, maxLength=255),
         "note": t("string", null=True, maxLength=255),
     }, additional=False),
     "Reservation": obj({

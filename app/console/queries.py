@@ -37,6 +37,15 @@ class ConnectorState:
     transaction: Transaction | None = None
     power_w: float | None = None
     energy_wh: float | None = None  # delivered so far in the running transaction
+    # The EVSE (2.x); for 1.6 the connector id itself, each 1.6 connector being its own EVSE.
+    evse_id: int | None = None
+
+    @property
+    def label(self) -> str:
+        """``#2`` for a 1.6 connector, ``EVSE 2 · #1`` for a 2.x one."""
+        if self.evse_id is None or self.evse_id == self.connector_id:
+            return f"#{self.connector_id}"
+        return f"EVSE {self.evse_id} · #{self.connector_id}"
 
     @property
     def faulted(self) -> bool:
@@ -103,8 +112,9 @@ def _state(charger: Charger, active: dict[tuple[int, int], Transaction],
     for c in charger.connectors:
         item = _connector(c.connector_id, c.status, c.error_code, c.info,
                           active.get((charger.id, c.connector_id)), latest, charger.connected)
+        item.evse_id = c.evse_id
         seen.add(c.connector_id)
-        if c.connector_id == 0:
+        if c.connector_id == 0 and not c.evse_id:
             state.station = item
         else:
             state.connectors.append(item)

@@ -34,6 +34,8 @@ class Charger(db.Model):
     imsi: Mapped[str | None] = mapped_column(String(32))
     meter_type: Mapped[str | None] = mapped_column(String(64))
     meter_serial_number: Mapped[str | None] = mapped_column(String(64))
+    # 2.x BootNotification reason (PowerUp, FirmwareUpdate, RemoteReset, ...); 1.6 has none.
+    last_boot_reason: Mapped[str | None] = mapped_column(String(32))
     heartbeat_interval: Mapped[int | None] = mapped_column(Integer)
     local_list_version: Mapped[int | None] = mapped_column(Integer)
     local_list_updated_at = mapped_column(UTCDateTime)
@@ -49,7 +51,8 @@ class Charger(db.Model):
     decommissioned_at = mapped_column(UTCDateTime)
 
     connectors: Mapped[list[Connector]] = relationship(
-        back_populates="charger", order_by="Connector.connector_id", cascade="all, delete-orphan"
+        back_populates="charger", order_by=lambda: [Connector.evse_id, Connector.connector_id],
+        cascade="all, delete-orphan",
     )
 
     @property
@@ -57,14 +60,24 @@ class Charger(db.Model):
         return self.session_owner is not None
 
 
+def _same_as_connector(context) -> int | None:
+    # 1.6: each connector is its own EVSE (0 is the charger), so evse_id = connector_id.
+    return context.get_current_parameters().get("connector_id")
+
+
 class Connector(db.Model):
-    """Latest state of one connector; connector 0 is the whole station."""
+    """Latest state of one connector, keyed (evse_id, connector_id).
+
+    2.x numbers connectors within an EVSE; 1.6 numbers them over the charger, and each is
+    its own EVSE (evse_id = connector_id; 0 is the whole station).
+    """
 
     __tablename__ = "connectors"
-    __table_args__ = (UniqueConstraint("charger_id", "connector_id"),)
+    __table_args__ = (UniqueConstraint("charger_id", "evse_id", "connector_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    evse_id: Mapped[int | None] = mapped_column(Integer, default=_same_as_connector)
     connector_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str | None] = mapped_column(String(32))
     error_code: Mapped[str | None] = mapped_column(String(32))
@@ -89,9 +102,11 @@ class StatusNotification(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    evse_id: Mapped[int | None] = mapped_column(Integer)
     connector_id: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(32))
-    error_code: Mapped[str] = mapped_column(String(32))
+    # 2.x reports faults through NotifyEvent: its StatusNotification has no error code.
+    error_code: Mapped[str | None] = mapped_column(String(32))
     info: Mapped[str | None] = mapped_column(String(64))
     vendor_id: Mapped[str | None] = mapped_column(String(255))
     vendor_error_code: Mapped[str | None] = mapped_column(String(64))

@@ -1,4 +1,4 @@
-"""Authorization tokens (OCPP 1.6 id tags).
+"""Authorization tokens (OCPP 1.6 id tags, 2.x id tokens with their type).
 
 Id tags are CiString20: case-insensitive. A tag is stored as it was entered, with its
 ``tag_key`` (Unicode case folding, done in Python) in ``id_tag_key``, unique and indexed: a
@@ -21,6 +21,10 @@ TOKEN_STATUSES = ("Accepted", "Blocked", "Expired", "Invalid", "ConcurrentTx")
 
 # Case folding can lengthen a tag ("ß" -> "ss", "ﬃ" -> "ffi"): at most three times.
 TAG_KEY_LENGTH = 64
+# The longest token any version carries: 2.1's IdToken (2.0.1: 36, 1.6: 20; each version's
+# schema bounds its own).
+MAX_TOKEN_LENGTH = 255
+TOKEN_KEY_LENGTH = 3 * MAX_TOKEN_LENGTH
 
 
 def tag_key(id_tag: str) -> str:
@@ -39,13 +43,16 @@ class IdToken(db.Model):
     __tablename__ = "id_tokens"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    id_tag: Mapped[str] = mapped_column(String(20), unique=True)
+    id_tag: Mapped[str] = mapped_column(String(MAX_TOKEN_LENGTH), unique=True)
+    # 2.x IdTokenType (ISO14443, eMAID, ...); None for a 1.6 idTag. Not part of the match: a
+    # 1.6 idTag and a 2.x token of the same value are one token.
+    type: Mapped[str | None] = mapped_column(String(20))
     # tag_key(id_tag), filled in on insert by any path (ORM, Core, bulk import).
-    id_tag_key: Mapped[str] = mapped_column(String(TAG_KEY_LENGTH), unique=True,
+    id_tag_key: Mapped[str] = mapped_column(String(TOKEN_KEY_LENGTH), unique=True,
                                             default=key_default("id_tag"))
     status: Mapped[str] = mapped_column(String(16), default="Accepted")
     expiry_date = mapped_column(UTCDateTime)
-    parent_id_tag: Mapped[str | None] = mapped_column(String(20))
+    parent_id_tag: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     # Recorded because OCPP_UNKNOWN_ID_TAGS=accept let an unknown tag through.
     auto_created: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(String(255))

@@ -11,12 +11,12 @@ from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
 
 from ..models import IdToken
-from ..models.token import tag_key
+from ..models.token import MAX_TOKEN_LENGTH, tag_key
 from .values import Authorization, Token
 
 tokens = IdToken.__table__
-# OCPP 1.6 IdToken is CiString20.
-MAX_ID_TAG = 20
+# The longest token of any version (2.1: 255); each version's schema bounds its own.
+MAX_ID_TAG = MAX_TOKEN_LENGTH
 # Built once: a fleet reconnecting at once authorises thousands of tags in a few seconds, and
 # building a statement costs more than running it.
 # Id tags are case-insensitive (CiString20): compared by their indexed tag_key.
@@ -40,8 +40,8 @@ def authorize(conn: Connection, token: Token, now: datetime,
     if row is None:
         if unknown_policy != "accept":
             return Authorization("Unknown")
-        conn.execute(_INSERT_TOKEN, {"id_tag": value, "status": "Accepted", "auto_created": True,
-                                     "created_at": now, "updated_at": now})
+        conn.execute(_INSERT_TOKEN, {"id_tag": value, "type": token.type, "status": "Accepted",
+                                     "auto_created": True, "created_at": now, "updated_at": now})
         return Authorization("Accepted")
     status = row.status
     if status == "Accepted" and row.expiry_date is not None and row.expiry_date <= now:

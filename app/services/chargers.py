@@ -126,6 +126,7 @@ def update(identity: str, fields: dict[str, Any]) -> Charger:
 
 def connector_to_dict(connector) -> dict[str, Any]:
     return {
+        "evse_id": connector.evse_id,
         "connector_id": connector.connector_id,
         "status": connector.status,
         "error_code": connector.error_code,
@@ -156,6 +157,7 @@ def to_dict(charger: Charger) -> dict[str, Any]:
         "imsi": charger.imsi,
         "meter_type": charger.meter_type,
         "meter_serial_number": charger.meter_serial_number,
+        "last_boot_reason": charger.last_boot_reason,
         "local_list_version": charger.local_list_version,
         "heartbeat_interval": charger.heartbeat_interval,
         "last_boot_at": isoformat(charger.last_boot_at),
@@ -165,5 +167,6 @@ def to_dict(charger: Charger) -> dict[str, Any]:
         "created_at": isoformat(charger.created_at),
         "decommissioned_at": isoformat(charger.decommissioned_at),
         "connectors": [connector_to_dict(c)
-                       for c in sorted(charger.connectors, key=lambda c: c.connector_id)],
+                       for c in sorted(charger.connectors,
+                                      key=lambda c: (c.evse_id or 0, c.connector_id))],
     }

@@ -44,9 +44,8 @@ from ..models import (
     Reservation,
     utcnow,
 )
-from ..ocpp.errors import RemoteProtocolError
 from . import files, stations
-from .errors import DomainError
+from .errors import DomainError, InvalidReport
 from .stations import MAX_CONNECTOR_ID
 from .time import iso, parse_timestamp
 
@@ -232,8 +231,8 @@ def _prepare_reservation(command: Command, charger: Charger, payload: dict, opti
         raise EffectError(409, f"reservation {payload['reservationId']} belongs to another charger")
     try:
         expiry = parse_timestamp(payload["expiryDate"], "expiryDate")
-    except RemoteProtocolError as exc:  # report as a bad request
-        raise EffectError(400, exc.description) from None
+    except InvalidReport as exc:  # report as a bad request
+        raise EffectError(400, exc.message) from None
     reservation = existing or Reservation(id=payload["reservationId"], charger_id=charger.id)
     reservation.connector_id = payload["connectorId"]
     reservation.id_tag = payload["idTag"]
@@ -296,8 +295,8 @@ def _prepare_firmware(command: Command, charger: Charger, payload: dict, options
     deployment.location = payload["location"]
     try:
         deployment.retrieve_date = parse_timestamp(payload["retrieveDate"], "retrieveDate")
-    except RemoteProtocolError as exc:
-        raise EffectError(400, exc.description) from None
+    except InvalidReport as exc:
+        raise EffectError(400, exc.message) from None
     db.session.add(deployment)
     return payload
 
@@ -461,8 +460,8 @@ def _prepare_reservation_v2(command: Command, charger: Charger, payload: dict,
         raise EffectError(409, f"reservation {payload['id']} belongs to another charger")
     try:
         expiry = parse_timestamp(payload["expiryDateTime"], "expiryDateTime")
-    except RemoteProtocolError as exc:
-        raise EffectError(400, exc.description) from None
+    except InvalidReport as exc:
+        raise EffectError(400, exc.message) from None
     reservation = existing or Reservation(id=payload["id"], charger_id=charger.id)
     # No evse_id column: a 2.x reservation keeps its EVSE where 1.6 keeps its connector.
     reservation.connector_id = evse_id
@@ -540,8 +539,8 @@ def _prepare_firmware_v2(command: Command, charger: Charger, payload: dict,
     try:
         deployment.retrieve_date = parse_timestamp(firmware["retrieveDateTime"],
                                                    "retrieveDateTime")
-    except RemoteProtocolError as exc:
-        raise EffectError(400, exc.description) from None
+    except InvalidReport as exc:
+        raise EffectError(400, exc.message) from None
     db.session.add(deployment)
     db.session.flush()
     # FirmwareStatusNotification names the requestId: the deployment's id links it.

@@ -4,6 +4,7 @@ Functions taking ``conn`` run inside the group-commit writer.
 """
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +14,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from ..models import Charger, Connector, StatusNotification
-from ..ocpp import errors
+from .errors import InvalidReport
 from .sql import fit_strings, upsert
+from .values import BootInfo, ConnectorStatus
 
 chargers = Charger.__table__
 connectors = Connector.__table__
@@ -23,17 +25,9 @@ status_history = StatusNotification.__table__
 # A charger once reported 1,634,030,126 connectors: bound what input can make us store.
 MAX_CONNECTOR_ID = 128
 
-BOOT_FIELDS = {
-    "vendor": "chargePointVendor",
-    "model": "chargePointModel",
-    "serial_number": "chargePointSerialNumber",
-    "charge_box_serial_number": "chargeBoxSerialNumber",
-    "firmware_version": "firmwareVersion",
-    "iccid": "iccid",
-    "imsi": "imsi",
-    "meter_type": "meterType",
-    "meter_serial_number": "meterSerialNumber",
-}
+# BootInfo field -> chargers column (the same names but for the reason).
+BOOT_COLUMNS = {**{name: name for name in BootInfo.__dataclass_fields__ if name != "reason"},
+                "reason": "last_boot_reason"}
 
 REGISTRATION_REPLY = {"accepted": "Accepted", "pending": "Pending", "rejected": "Rejected"}
 
@@ -51,7 +45,7 @@ def enrol(conn: Connection, identity: str, registration_status: str, now: dateti
 # Statements built once: a fleet reconnecting at once runs these thousands of times a second.
 _BOOT = update(chargers).where(chargers.c.id == bindparam("cid")).values(
     last_boot_at=bindparam("now"), last_heartbeat=bindparam("now"),
-    **{column: bindparam(column) for column in BOOT_FIELDS})
+    **{column: bindparam(column) for column in BOOT_COLUMNS.values()})
 _REGISTRATION = select(chargers.c.registration_status).where(chargers.c.id == bindparam("cid"))
 _HEARTBEAT_INTERVAL = update(chargers).where(chargers.c.id == bindparam("cid")).values(
     heartbeat_interval=bindparam("interval"))
@@ -64,14 +58,15 @@ _DISCONNECTED = update(chargers).where(
 ).values(session_owner=None, disconnected_at=bindparam("now"))
 
 
-def record_boot(conn: Connection, charger_id: int, boot: dict[str, Any], now: datetime,
+def record_boot(conn: Connection, charger_id: int, boot: BootInfo, now: datetime,
                 heartbeat_interval: int | None = None) -> str:
     """Store the boot data; return the registration status (Accepted, Pending, Rejected).
 
     ``heartbeat_interval`` is the interval the reply tells the charger: it is the charger's
     heartbeat interval only when the boot is Accepted (otherwise it is a retry delay).
     """
-    values = fit_strings(chargers, {column: boot.get(key) for column, key in BOOT_FIELDS.items()})
+    values = fit_strings(chargers, {column: getattr(boot, name)
+                                    for name, column in BOOT_COLUMNS.items()})
     conn.execute(_BOOT, {"cid": charger_id, "now": now, **values})
     status = REGISTRATION_REPLY.get(
         conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one(), "Rejected")
@@ -103,34 +98,41 @@ def record_disconnected(conn: Connection, charger_id: int, owner: str, now: date
     conn.execute(_DISCONNECTED, {"cid": charger_id, "owner": owner, "now": now})
 
 
-def check_connector_id(connector_id: int) -> None:
+def check_connector_id(connector_id: int, field: str = "connectorId") -> None:
+    """Raise InvalidReport for a connector (or EVSE) id no charger has."""
     if not 0 <= connector_id <= MAX_CONNECTOR_ID:
-        raise errors.RemoteProtocolError(
-            errors.PROPERTY_CONSTRAINT_VIOLATION,
-            f"connectorId {connector_id} is outside 0..{MAX_CONNECTOR_ID}",
-        )
+        raise InvalidReport(f"{field} {connector_id} is outside 0..{MAX_CONNECTOR_ID}")
 
 
-def record_status(conn: Connection, charger_id: int, status: dict[str, Any],
+# Statuses that tell what availability a connector actually has (1.6 and 2.x words).
+_OPERATIVE = ("Available", "Preparing", "Charging", "Faulted", "Occupied")
+
+
+def record_status(conn: Connection, charger_id: int, status: ConnectorStatus,
                   now: datetime) -> None:
     """Append to the status history and update the connector's latest state.
 
-    ``status``: connector_id, status, error_code, info, vendor_id, vendor_error_code, timestamp.
+    A 1.6 status (``evse_id`` None) is stored with evse_id = connector_id: each 1.6 connector
+    is its own EVSE. Raises InvalidReport for an id out of range.
     """
-    status = fit_strings(status_history, dict(status))
-    conn.execute(insert(status_history), [{**status, "charger_id": charger_id, "received_at": now}])
+    check_connector_id(status.connector_id)
+    evse_id = status.connector_id if status.evse_id is None else status.evse_id
+    check_connector_id(evse_id, "evseId")
+    row = fit_strings(status_history, {**asdict(status), "evse_id": evse_id})
+    conn.execute(insert(status_history), [{**row, "charger_id": charger_id, "received_at": now}])
     values = {
         "charger_id": charger_id,
-        "connector_id": status["connector_id"],
-        "status": status["status"],
-        "error_code": status["error_code"],
-        "info": status.get("info"),
-        "vendor_id": status.get("vendor_id"),
-        "vendor_error_code": status.get("vendor_error_code"),
-        "status_timestamp": status.get("timestamp") or now,
+        "evse_id": evse_id,
+        "connector_id": row["connector_id"],
+        "status": row["status"],
+        "error_code": row["error_code"],
+        "info": row.get("info"),
+        "vendor_id": row.get("vendor_id"),
+        "vendor_error_code": row.get("vendor_error_code"),
+        "status_timestamp": row.get("timestamp") or now,
         "updated_at": now,
     }
-    if status["status"] in ("Available", "Unavailable", "Preparing", "Charging", "Faulted"):
+    if row["status"] == "Unavailable" or row["status"] in _OPERATIVE:
         # The connector's state tells us what availability it actually has now.
-        values["availability"] = "Inoperative" if status["status"] == "Unavailable" else "Operative"
-    upsert(conn, connectors, values, ["charger_id", "connector_id"])
+        values["availability"] = "Inoperative" if row["status"] == "Unavailable" else "Operative"
+    upsert(conn, connectors, values, ["charger_id", "evse_id", "connector_id"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 
-from ..ocpp import errors
+from .errors import InvalidReport
 
 # OCPP's dateTime (JSON schema "date-time", RFC 3339): a date, a time and a time zone. Python's
 # fromisoformat alone also takes a bare date (midnight), no zone, week dates, basic format...
@@ -13,12 +13,11 @@ _DATE_TIME = re.compile(
 
 
 def parse_timestamp(value: str | None, field: str = "timestamp") -> datetime | None:
-    """Parse an OCPP dateTime. Raises RemoteProtocolError for a value that is not one."""
+    """Parse an OCPP dateTime. Raises InvalidReport for a value that is not one."""
     if value is None:
         return None
     if not isinstance(value, str) or not _DATE_TIME.fullmatch(value):
-        raise errors.RemoteProtocolError(
-            errors.PROPERTY_CONSTRAINT_VIOLATION,
+        raise InvalidReport(
             f"{field}: {value!r} is not a date-time with a time zone "
             "(e.g. 2026-12-02T10:00:00Z)"[:255])
     try:
@@ -30,8 +29,8 @@ def parse_timestamp(value: str | None, field: str = "timestamp") -> datetime | N
         return datetime.fromisoformat(value.upper()).astimezone(UTC)
     except (ValueError, OverflowError):
         # Feb 30th; year 1 or 9999 shifted out of range by its offset.
-        raise errors.RemoteProtocolError(
-            errors.PROPERTY_CONSTRAINT_VIOLATION, f"{field}: {value!r} is not a valid time"[:255]
+        raise InvalidReport(
+            f"{field}: {value!r} is not a valid time"[:255]
         ) from None
 
 

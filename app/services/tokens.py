@@ -15,13 +15,14 @@ from sqlalchemy.engine import Connection
 from ..extensions import db
 from ..models import IdToken, utcnow
 from ..models.base import isoformat
-from ..models.token import TOKEN_STATUSES, same_tag, tag_key
+from ..models.token import MAX_TOKEN_LENGTH, TOKEN_STATUSES, same_tag, tag_key
 from .errors import DomainError
+from .values import TOKEN_TYPES
 
-# OCPP 1.6 IdToken is CiString20Type.
-MAX_ID_TAG = 20
+# The longest token any version carries (2.1); a 1.6 charger sees only tokens of up to 20.
+MAX_ID_TAG = MAX_TOKEN_LENGTH
 MAX_NOTE = 255
-EDITABLE = ("status", "expiry_date", "parent_id_tag", "note")
+EDITABLE = ("type", "status", "expiry_date", "parent_id_tag", "note")
 
 
 class TokenError(DomainError):
@@ -31,7 +32,7 @@ class TokenError(DomainError):
 def check_id_tag(value: Any, field: str = "id_tag") -> str:
     if not isinstance(value, str) or not 1 <= len(value) <= MAX_ID_TAG:
         raise TokenError(f"{field} must be a string of 1 to {MAX_ID_TAG} characters "
-                         "(the OCPP IdToken limit)")
+                         "(the OCPP 2.1 IdToken limit; 2.0.1 allows 36, 1.6 20)")
     if not value.isprintable() or value != value.strip():
         raise TokenError(f"{field} must not have surrounding spaces or control characters")
     return value
@@ -64,6 +65,11 @@ def column_values(fields: dict[str, Any]) -> dict[str, Any]:
         raise TokenError(f"unknown or unchangeable field(s): {', '.join(unknown)}; "
                          f"changeable: {', '.join(EDITABLE)}")
     values: dict[str, Any] = {}
+    if "type" in fields:
+        if fields["type"] is not None and fields["type"] not in TOKEN_TYPES:
+            raise TokenError(f"type must be one of {', '.join(TOKEN_TYPES)}, or null "
+                             "(a 1.6 idTag has no type)")
+        values["type"] = fields["type"]
     if "status" in fields:
         if fields["status"] not in TOKEN_STATUSES:
             raise TokenError(f"status must be one of {', '.join(TOKEN_STATUSES)}")
@@ -145,6 +151,7 @@ def delete(id_tag: str) -> None:
 def to_dict(token: IdToken) -> dict[str, Any]:
     return {
         "id_tag": token.id_tag,
+        "type": token.type,
         "status": token.status,
         "expiry_date": isoformat(token.expiry_date),
         "parent_id_tag": token.parent_id_tag,

@@ -8,13 +8,13 @@
 - ix_tx_start_key (the 1.6 StartTransaction retry key) covers 1.6 transactions only.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 

@@ -18,7 +18,7 @@ def test_crud(api, identity):
                                         "parent_id_tag": "FLEET", "note": "van 7"})
     assert created.status_code == 201, created.text
     assert created.json() | {"created_at": None, "updated_at": None} == {
-        "id_tag": tag, "status": "Accepted", "expiry_date": "2031-05-01T10:00:00Z",
+        "id_tag": tag, "type": None, "status": "Accepted", "expiry_date": "2031-05-01T10:00:00Z",
         "parent_id_tag": "FLEET", "note": "van 7", "auto_created": False,
         "created_at": None, "updated_at": None,
     }
@@ -39,13 +39,14 @@ def test_crud(api, identity):
 @pytest.mark.parametrize("body, fragment", [
     ({}, "id_tag"),
     ({"id_tag": ""}, "id_tag"),
-    ({"id_tag": "X" * 21}, "id_tag"),
+    ({"id_tag": "X" * 256}, "id_tag"),
+    ({"id_tag": "OK", "type": "Magic"}, "type"),
     ({"id_tag": 123}, "id_tag"),
     ({"id_tag": "OK", "status": "accepted"}, "status"),
     ({"id_tag": "OK", "expiry_date": "next week"}, "expiry_date"),
     ({"id_tag": "OK", "expiry_date": 5}, "expiry_date"),
     ({"id_tag": "OK", "expiry_date": "0001-01-01T00:00:00+05:00"}, "expiry_date"),
-    ({"id_tag": "OK", "parent_id_tag": "P" * 21}, "parent_id_tag"),
+    ({"id_tag": "OK", "parent_id_tag": "P" * 256}, "parent_id_tag"),
     ({"id_tag": "OK", "colour": "red"}, "colour"),
 ])
 def test_create_rejects_bad_input(api, body, fragment):

@@ -251,9 +251,9 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     page.get_by_role("button", name="Block UI-TOKEN-1").click()
     expect(page.locator('tr[data-token="UI-TOKEN-1"] .token-status')).to_have_text("Blocked")
     page.get_by_role("link", name="Edit UI-TOKEN-1").click()
-    page.get_by_label("Parent id tag").fill("P" * 21)
+    page.get_by_label("Parent id tag").fill("P" * 256)
     page.get_by_role("button", name="Save").click()
-    expect(page.locator("#edit-parent_id_tag-error")).to_contain_text("1 to 20 characters")
+    expect(page.locator("#edit-parent_id_tag-error")).to_contain_text("1 to 255 characters")
     page.get_by_label("Parent id tag").fill("FLEET-1")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Token UI-TOKEN-1 saved.")).to_be_visible()
@@ -262,7 +262,7 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     upload = tmp_path / "tokens.csv"
     upload.write_text("id_tag,status,expiry_date,note\n"
                       "IMP-GOOD-1,Accepted,,first\n"
-                      "IMP-WAY-TOO-LONG-ID-TAG-0123,Accepted,,too long\n"
+                      f"IMP-WAY-TOO-LONG-{'X' * 240},Accepted,,too long\n"
                       "IMP-GOOD-2,,2099-01-01T00:00:00Z,second\n"
                       "IMP-BAD-STATUS,Maybe,,bad status\n", encoding="utf-8")
     page.get_by_label("CSV file to import").set_input_files(str(upload))
@@ -272,7 +272,7 @@ def test_tokens_create_block_import_with_a_report_export_and_publish(new_page, c
     rejected = page.locator("#rejected tbody tr")
     expect(rejected).to_have_count(2)
     expect(rejected.nth(0)).to_contain_text("3")
-    expect(rejected.nth(0)).to_contain_text("1 to 20 characters")
+    expect(rejected.nth(0)).to_contain_text("1 to 255 characters")
     expect(rejected.nth(1)).to_contain_text("IMP-BAD-STATUS")
     expect(rejected.nth(1)).to_contain_text("The status must be one of")
     expect(page.locator('tr[data-token="IMP-GOOD-2"]')).to_contain_text("2099-01-01")

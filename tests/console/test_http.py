@@ -109,3 +109,17 @@ def test_a_download_is_not_a_page_whatever_its_name(server, operator, api, charg
     assert download.headers["Content-Disposition"].startswith("attachment")
     assert download.headers["Content-Security-Policy"].startswith("default-src 'none'")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_charger_page_names_the_evse_of_a_2x_connector(server, operator, identity):
+    from tests.support.charger import SimCharger
+
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        cp.boot()
+        cp.call(cp.ocpp.call.StatusNotification(
+            timestamp="2026-12-03T10:00:00Z", connector_status="Occupied", evse_id=2,
+            connector_id=1))
+        page = operator.get(f"{server.url}/console/chargers/{quote(identity, safe='')}",
+                            timeout=30)
+    assert page.status_code == 200
+    assert 'data-evse="2"' in page.text and "EVSE 2 · #1" in page.text

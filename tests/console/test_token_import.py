@@ -33,7 +33,7 @@ def test_chargers_are_served_during_a_large_import(live_server_factory):
     lines = ["id_tag,status,note"]
     lines += [f"BULK-{n:05d},Accepted,row {n}" for n in range(ROWS - 3)]
     lines += ["BULK-00001,Blocked,again: an update", "BULK-BAD-STATUS,Maybe,",
-              "BULK-WAY-TOO-LONG-ID-TAG,Accepted,"]
+              f"BULK-WAY-TOO-LONG-{'X' * 240},Accepted,"]
     body = ("\n".join(lines) + "\n").encode()
 
     result: dict = {}
@@ -71,9 +71,9 @@ def test_chargers_are_served_during_a_large_import(live_server_factory):
     assert f"{ROWS - 3} created, 1 updated, 2 rejected." in page.text
     rejected = re.findall(r"<tr><td>(\d+)</td><td>([^<]*)</td><td>([^<]*)</td></tr>", page.text)
     assert [(line, tag) for line, tag, _ in rejected] == [
-        (str(ROWS), "BULK-BAD-STATUS"), (str(ROWS + 1), "BULK-WAY-TOO-LONG-ID-TAG")]
+        (str(ROWS), "BULK-BAD-STATUS"), (str(ROWS + 1), f"BULK-WAY-TOO-LONG-{'X' * 240}")]
     assert "The status must be one of" in rejected[0][2]
-    assert "1 to 20 characters" in rejected[1][2]
+    assert "1 to 255 characters" in rejected[1][2]
     assert _count(srv) == ROWS - 3
     assert query(srv, "SELECT status, note FROM id_tokens WHERE id_tag = 'BULK-00001'") == [
         ("Blocked", "again: an update")]

@@ -13,7 +13,7 @@ from typing import Any
 from ... import events
 from ...services import authorization, notifications, stations, transactions
 from ...services.time import iso, parse_timestamp
-from ...services.values import Authorization, Token
+from ...services.values import Authorization, BootInfo, ConnectorStatus, Token
 from .. import errors
 from ..context import ChargerContext
 from ..errors import RemoteProtocolError
@@ -21,8 +21,18 @@ from ..errors import RemoteProtocolError
 Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
 
 
+def boot_info(p: dict) -> BootInfo:
+    """A 1.6 BootNotification as the domain's BootInfo (1.6 gives no reason)."""
+    return BootInfo(
+        vendor=p.get("chargePointVendor"), model=p.get("chargePointModel"),
+        serial_number=p.get("chargePointSerialNumber"),
+        charge_box_serial_number=p.get("chargeBoxSerialNumber"),
+        firmware_version=p.get("firmwareVersion"), iccid=p.get("iccid"), imsi=p.get("imsi"),
+        meter_type=p.get("meterType"), meter_serial_number=p.get("meterSerialNumber"))
+
+
 def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
-    status = ctx.writer.run(stations.record_boot, ctx.charger_id, p, now,
+    status = ctx.writer.run(stations.record_boot, ctx.charger_id, boot_info(p), now,
                             ctx.heartbeat_interval)
     ctx.registration = status.lower()
     events.publish("boot", ctx.identity, status=status, vendor=p.get("chargePointVendor"),
@@ -37,17 +47,13 @@ def heartbeat(ctx: ChargerContext, p: dict, now: datetime) -> dict:
 
 def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     stations.check_connector_id(p["connectorId"])
-    ctx.writer.run(stations.record_status, ctx.charger_id, {
-        "connector_id": p["connectorId"],
-        "status": p["status"],
-        "error_code": p["errorCode"],
-        "info": p.get("info"),
-        "vendor_id": p.get("vendorId"),
-        "vendor_error_code": p.get("vendorErrorCode"),
-        "timestamp": parse_timestamp(p.get("timestamp")),
-    }, now)
-    events.publish("status", ctx.identity, connector_id=p["connectorId"], status=p["status"],
-                   error_code=p["errorCode"])
+    ctx.writer.run(stations.record_status, ctx.charger_id, ConnectorStatus(
+        connector_id=p["connectorId"], status=p["status"], error_code=p["errorCode"],
+        info=p.get("info"), vendor_id=p.get("vendorId"),
+        vendor_error_code=p.get("vendorErrorCode"),
+        timestamp=parse_timestamp(p.get("timestamp"))), now)
+    events.publish("status", ctx.identity, evse_id=p["connectorId"],
+                   connector_id=p["connectorId"], status=p["status"], error_code=p["errorCode"])
     return {}
 
 

@@ -28,8 +28,9 @@ HANDLERS: dict[str, Handler] = {
     "Heartbeat": heartbeat,
 }
 # Topic modules add theirs below, one line each.
-from . import device_model, notifications, transactions  # noqa: E402
+from . import device_model, notifications, stations, transactions  # noqa: E402
 
+HANDLERS.update(stations.HANDLERS)
 HANDLERS.update(transactions.HANDLERS)
 HANDLERS.update(notifications.HANDLERS)
 HANDLERS.update(device_model.HANDLERS)
