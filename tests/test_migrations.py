@@ -204,3 +204,70 @@ def test_upgrade_makes_each_16_connector_its_own_evse(tmp_path):
         assert tokens == [("CARD-1", None)] and reason is None
     finally:
         engine.dispose()
+
+
+def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
+    """A node that ran 1.6 only (schema 0005) upgrades to the head: every row stays, and the API
+    serves its chargers, connectors, transactions, tokens and reservations in the new shape."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    tables = ("chargers", "connectors", "status_notifications", "transactions", "meter_values",
+              "id_tokens", "reservations", "commands")
+    try:
+        srv.flask("db", "upgrade", "0005")
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO chargers (identity, enabled, registration_status, auto_enrolled, "
+                "lenient, ocpp_version, vendor) VALUES ('old-16', 1, 'accepted', 0, 0, '1.6', "
+                "'Acme')"))
+            conn.execute(sa.text(
+                "INSERT INTO connectors (charger_id, connector_id, status, error_code, "
+                "availability) VALUES (1, 1, 'Available', 'NoError', 'Operative'), "
+                "(1, 2, 'Charging', 'NoError', 'Operative')"))
+            conn.execute(sa.text(
+                "INSERT INTO status_notifications (charger_id, connector_id, status, error_code) "
+                "VALUES (1, 1, 'Available', 'NoError')"))
+            conn.execute(sa.text(
+                "INSERT INTO id_tokens (id_tag, id_tag_key, status, auto_created) "
+                "VALUES ('CARD-16', 'card-16', 'Accepted', 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO transactions (charger_id, connector_id, id_tag, id_tag_key, "
+                "meter_start, meter_stop, energy_wh, stop_reason, unmatched_stop, meter_anomaly, "
+                "started_at, stopped_at) VALUES (1, 2, 'CARD-16', 'card-16', 100, 7100, 7000, "
+                "'Local', 0, 0, '2026-11-01 10:00:00', '2026-11-01 11:00:00')"))
+            conn.execute(sa.text(
+                "INSERT INTO meter_values (charger_id, connector_id, transaction_id, measurand, "
+                "value, raw_value, source) VALUES (1, 2, 1, 'Energy.Active.Import.Register', "
+                "7100, '7100', 'MeterValues')"))
+            conn.execute(sa.text(
+                "INSERT INTO reservations (id, charger_id, connector_id, id_tag, status) "
+                "VALUES (5, 1, 1, 'CARD-16', 'Accepted')"))
+            conn.execute(sa.text(
+                "INSERT INTO commands (charger_id, action, status, timeout, source) "
+                "VALUES (1, 'Reset', 'completed', 30, 'api')"))
+        with engine.connect() as conn:
+            before = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+                      for t in tables}
+        srv.flask("db", "upgrade")
+        with engine.connect() as conn:
+            after = {t: conn.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar()
+                     for t in tables}
+        assert after == before
+        engine.dispose()
+        srv.start()
+        from tests.conftest import Api
+
+        api = Api(srv.url, srv.create_user("migrated-admin"))
+        charger = api.get("/chargers/old-16").json()
+        assert charger["vendor"] == "Acme" and charger["ocpp_version_pin"] is None
+        assert [(c["evse_id"], c["connector_id"], c["status"]) for c in charger["connectors"]] \
+            == [(1, 1, "Available"), (2, 2, "Charging")]
+        [tx] = api.get("/transactions", params={"charger": "old-16"}).json()["items"]
+        assert (tx["id_tag"], tx["energy_wh"], tx["charger_transaction_id"]) == (
+            "CARD-16", 7000.0, None)
+        token = api.get("/tokens/CARD-16").json()
+        assert token["type"] is None and token["status"] == "Accepted"
+        assert api.get("/reservations/5").json()["id_tag"] == "CARD-16"
+    finally:
+        srv.stop()
+        engine.dispose()

@@ -237,3 +237,18 @@ def test_the_start_operation_is_linked_to_the_transaction_it_led_to(server, api,
     assert tx["remote_start_id"] == remote_start_id
     linked = api.get(f"/commands/{command.json()['id']}").json()
     assert linked["transaction_id"] == tx["id"]
+
+
+@pytest.mark.parametrize("subprotocol, length", [("ocpp2.0.1", 36), ("ocpp2.1", 255)])
+def test_a_token_as_long_as_the_version_allows_starts_a_transaction(server, api, identity,
+                                                                  subprotocol, length):
+    tag = ("LONG-" + identity).ljust(length, "X")[:length]
+    assert api.post("/tokens", json={"id_tag": tag, "type": "eMAID"}).status_code == 201
+    with SimCharger(server.ws_url, identity, subprotocols=[subprotocol]) as cp:
+        t0 = datetime.now(UTC).replace(microsecond=0)
+        started = _event(cp, "Started", 0, t0, "TX-LONG", evse={"id": 1, "connector_id": 1},
+                         id_token={"id_token": tag, "type": "eMAID"},
+                         meter_value=[_energy(1.0, t0, "Transaction.Begin")])
+        assert started.id_token_info["status"] == "Accepted"
+    [tx] = _transactions(api, identity)
+    assert tx["id_tag"] == tag and tx["charger_transaction_id"] == "TX-LONG"

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from .base import UTCDateTime, utcnow
-from .token import TAG_KEY_LENGTH, key_default
+from .token import MAX_TOKEN_LENGTH, TOKEN_KEY_LENGTH, key_default
 
 
 class Transaction(db.Model):
@@ -39,9 +39,10 @@ class Transaction(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int | None] = mapped_column(Integer)
-    id_tag: Mapped[str | None] = mapped_column(String(20))
+    # As long as any version's token (2.1: 255).
+    id_tag: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     # token.tag_key(id_tag), for case-insensitive filters (filled in on insert).
-    id_tag_key: Mapped[str | None] = mapped_column(String(TAG_KEY_LENGTH),
+    id_tag_key: Mapped[str | None] = mapped_column(String(TOKEN_KEY_LENGTH),
                                                    default=key_default("id_tag"))
     id_tag_status: Mapped[str | None] = mapped_column(String(16))
     # 64 bits, as the charger may send them (Wh registers pass 2^31 in a fleet's lifetime;
@@ -55,7 +56,7 @@ class Transaction(db.Model):
     started_at = mapped_column(UTCDateTime)
     stopped_at = mapped_column(UTCDateTime)
     stop_reason: Mapped[str | None] = mapped_column(String(32))
-    stop_id_tag: Mapped[str | None] = mapped_column(String(20))
+    stop_id_tag: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     reservation_id: Mapped[int | None] = mapped_column(BigInteger)
     # A StopTransaction for a transaction the CSMS never started (-1, or unknown after an
     # offline replay) is kept as its own record with the id the charger used.
@@ -135,8 +136,8 @@ class Reservation(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)  # the OCPP reservationId
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int] = mapped_column(Integer)
-    id_tag: Mapped[str] = mapped_column(String(20))
-    parent_id_tag: Mapped[str | None] = mapped_column(String(20))
+    id_tag: Mapped[str] = mapped_column(String(MAX_TOKEN_LENGTH))
+    parent_id_tag: Mapped[str | None] = mapped_column(String(MAX_TOKEN_LENGTH))
     expiry_date = mapped_column(UTCDateTime)
     # requested | Accepted | Faulted | Occupied | Rejected | Unavailable | cancelled | used
     status: Mapped[str] = mapped_column(String(16), default="requested")

@@ -453,8 +453,6 @@ def _prepare_reservation_v2(command: Command, charger: Charger, payload: dict,
     _id_field(payload["id"], "id")
     evse_id = payload.get("evseId", 0)
     _id_field(evse_id, "evseId", 0, MAX_CONNECTOR_ID)
-    if len(token) > 20:
-        raise EffectError(400, "reservations are kept for id tokens of at most 20 characters")
     existing = db.session.get(Reservation, payload["id"])
     if existing is not None and existing.charger_id != charger.id:
         raise EffectError(409, f"reservation {payload['id']} belongs to another charger")
