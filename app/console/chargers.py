@@ -1,5 +1,6 @@
 """A charger's page: boot data, connectors and their history, the running transaction, its
-configuration, a form for each command its OCPP version has, the command history, the message
+configuration (for 2.x: the device model, searchable and editable, with its security events and
+reported faults), a form for each command its OCPP version has, the command history, the message
 log with a live tail, firmware, diagnostics and reservations.
 
 Commands go through ``services.commands.submit`` exactly as the API's do, recorded with the
@@ -14,14 +15,22 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..extensions import db
-from ..models import Charger, Command, DiagnosticsFile, FirmwareStatus
+from ..models import Charger, Command, DeviceVariable, DiagnosticsFile, FirmwareStatus
 from ..params import int64, int_arg
 from ..services import chargers as charger_service
 from ..services import commands as command_service
-from ..services import files, operator_actions, records
+from ..services import (
+    device_model,
+    files,
+    operator_actions,
+    records,
+    security_events,
+    station_notifications,
+)
 from ..services import operations as operation_service
 from ..services.errors import DomainError
 from . import admin_only, bp, can_write, queries, schema_forms
@@ -108,9 +117,41 @@ def _files_by_request(charger_id: int) -> dict[int, list[DiagnosticsFile]]:
     return found
 
 
+# The device model can hold thousands of variables: the page shows a search's first ones.
+VARIABLES_SHOWN = 200
+
+
+def _v2_data(charger: Charger, search: str | None) -> dict[str, Any]:
+    """What the page shows of a charger that spoke 2.x: its device model (searched), its
+    security events and the faults its NotifyEvents reported."""
+    found = device_model.variables(charger.id, q=search or None).options(
+        selectinload(DeviceVariable.attributes))
+    return {
+        "variables": _rows(found, VARIABLES_SHOWN),
+        "variables_total": db.session.execute(
+            select(func.count()).select_from(found.order_by(None).subquery())).scalar_one(),
+        "variable_search": search or "",
+        "security_events": _rows(security_events.query(charger.id), 10),
+        "problems": _rows(station_notifications.events_query(charger.id, problem=True), 10),
+    }
+
+
+def variable_key(v: DeviceVariable) -> str | None:
+    """The ``set_configuration`` key of a variable (``Component[.instance]/Variable[.instance]``),
+    or None for one on an EVSE, which only a raw SetVariables can address."""
+    if v.evse_id is not None:
+        return None
+    component = v.component_name + (f".{v.component_instance}" if v.component_instance else "")
+    variable = v.variable_name + (f".{v.variable_instance}" if v.variable_instance else "")
+    return f"{component}/{variable}"
+
+
 @bp.get("/chargers/<path:identity>")
 def charger(identity: str):
     data = _page_data(get_charger(identity))
+    if data["version"] != "1.6":
+        data.update(_v2_data(data["charger"], request.args.get("vq", "").strip()))
+        data["variable_key"] = variable_key
     data["fields"] = {a: schema_forms.fields(data["version"], a) for a in data["actions"]}
     data["transaction_count"] = operator_actions.transaction_count(data["charger"].id)
     return render_template("console/charger.html", **data)

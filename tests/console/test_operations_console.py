@@ -65,3 +65,54 @@ def test_a_2x_charger_gets_its_own_commands(server, operator, charger, identity)
                 or f"GetLog/GetDiagnostics sent to {charger.identity}, {other}" in response.text)
         assert _wait_for(lambda: [a for a, _ in station.received if a == "GetLog"])
         assert _wait_for(lambda: [a for a, _ in charger.received if a == "GetDiagnostics"])
+
+
+def test_a_2x_charger_page_shows_its_device_model_security_events_and_faults(
+        server, operator, identity):
+    other = f"{identity}-dm"
+    page = f"{server.url}/console/chargers/{quote(other, safe='')}"
+    with SimCharger(server.ws_url, other, subprotocols=["ocpp2.0.1"]) as station:
+        station.boot()
+        station.call(station.ocpp.call.NotifyReport(
+            request_id=7, generated_at="2030-01-01T00:00:00Z", seq_no=0, report_data=[
+                {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+                 "variableAttribute": [{"type": "Actual", "value": "300",
+                                        "mutability": "ReadWrite"}],
+                 "variableCharacteristics": {"dataType": "integer", "unit": "s",
+                                             "supportsMonitoring": False}},
+                {"component": {"name": "Connector", "evse": {"id": 2, "connectorId": 1}},
+                 "variable": {"name": "ConnectorType"},
+                 "variableAttribute": [{"type": "Actual", "value": "cType2",
+                                        "mutability": "ReadOnly"}],
+                 "variableCharacteristics": {"dataType": "string",
+                                             "supportsMonitoring": False}}]))
+        station.call(station.ocpp.call.SecurityEventNotification(
+            type="TamperDetectionActivated", timestamp="2030-01-01T00:01:00Z",
+            tech_info="lid opened"))
+        station.call(station.ocpp.call.NotifyEvent(
+            generated_at="2030-01-01T00:02:00Z", seq_no=0, event_data=[{
+                "eventId": 3, "timestamp": "2030-01-01T00:02:00Z", "trigger": "Delta",
+                "actualValue": "Faulted", "eventNotificationType": "HardWiredNotification",
+                "component": {"name": "EVSE", "evse": {"id": 2}},
+                "variable": {"name": "AvailabilityState"}}]))
+        html = operator.get(page, timeout=30).text
+        assert "Device model (OCPP 2.0.1)" in html
+        assert 'data-variable="OCPPCommCtrlr/HeartbeatInterval"' in html
+        assert "2 variables" in html
+        # A read-write variable off any EVSE can be set here; the EVSE's read-only one cannot.
+        assert 'value="OCPPCommCtrlr/HeartbeatInterval"' in html
+        assert "cType2" in html and "EVSE 2 · #1" in html
+        assert 'value="Connector/ConnectorType"' not in html
+        assert "TamperDetectionActivated" in html and "lid opened" in html
+        assert "AvailabilityState = Faulted" in html
+
+        searched = operator.get(page, params={"vq": "connectortype"}, timeout=30).text
+        assert "1 variable matching" in searched and "HeartbeatInterval" not in searched.split(
+            'id="variables-table"')[1].split("</table>")[0]
+
+        response = _post(operator, page + "/configuration/change", page,
+                         {"key": "OCPPCommCtrlr/HeartbeatInterval", "value": "120"})
+        assert response.status_code == 200
+        assert station.received[-1][0] == "SetVariables"
+        # The charger said Accepted: the page shows the new value.
+        assert 'name="value" value="120"' in operator.get(page, timeout=30).text
