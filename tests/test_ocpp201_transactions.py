@@ -252,3 +252,16 @@ def test_a_token_as_long_as_the_version_allows_starts_a_transaction(server, api,
         assert started.id_token_info["status"] == "Accepted"
     [tx] = _transactions(api, identity)
     assert tx["id_tag"] == tag and tx["charger_transaction_id"] == "TX-LONG"
+
+
+def test_the_stop_operation_names_the_chargers_own_transaction_id(server, api, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        cp.call(cp.ocpp.call.Heartbeat())
+        _event(cp, "Started", 0, datetime.now(UTC), "TX-STOP-1", evse={"id": 1, "connector_id": 1},
+               id_token={"id_token": "STOPPER", "type": "ISO14443"})
+        [tx] = _transactions(api, identity)
+        reply = api.post(f"/chargers/{identity}/operations/stop",
+                         json={"transaction_id": tx["id"]})
+        assert reply.status_code == 200, reply.text
+        action, fields = cp.received[-1]
+        assert (action, fields["transaction_id"]) == ("RequestStopTransaction", "TX-STOP-1")
