@@ -60,6 +60,7 @@ DEFAULT_REPLIES_2X: dict[str, Any] = {
     "CustomerInformation": {"status": "Accepted"},
     "DataTransfer": {"status": "Accepted", "data": "pong"},
     "GetBaseReport": {"status": "Accepted"},
+    "GetChargingProfiles": {"status": "Accepted"},
     "GetCompositeSchedule": {"status": "Accepted"},
     "GetDisplayMessages": {"status": "Accepted"},
     "GetLocalListVersion": {"versionNumber": 7},
