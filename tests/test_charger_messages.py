@@ -346,6 +346,6 @@ def test_text_is_fitted_to_its_columns_for_lenient_chargers_too(server, api, ide
     assert query(server, "SELECT length(info), vendor_error_code FROM connectors c JOIN chargers "
                  "ch ON ch.id = c.charger_id WHERE ch.identity = ?", identity) == [(64, "42")]
     assert query(server, "SELECT length(id_tag), length(stop_reason) FROM transactions "
-                 "WHERE id = ?", tx_id) == [(20, 32)]
+                 "WHERE id = ?", tx_id) == [(255, 32)]  # the column holds any version's token
     assert query(server, "SELECT length(raw_value) FROM meter_values WHERE transaction_id = ? "
                  "AND source = 'MeterValues'", tx_id) == [(64,)]
