@@ -484,8 +484,26 @@ def _reserved_v2(command: Command, charger: Charger) -> None:
 
 
 def _v2_availability_targets(charger: Charger, request: dict) -> list[Connector]:
-    # Connectors are kept by one number: a 2.x EVSE is kept as the connector of its id.
-    return _connectors_for(charger, (request.get("evse") or {}).get("id", 0))
+    """The connectors a 2.x ChangeAvailability is about: the whole station (no EVSE, or EVSE 0),
+    every connector of one EVSE, or one connector of it. Connectors are told apart by
+    (evse_id, connector_id): two EVSEs each have a connector 1."""
+    evse = request.get("evse") or {}
+    evse_id, connector_id = evse.get("id", 0), evse.get("connectorId")
+    known = list(charger.connectors)
+    if evse_id == 0:
+        station = next((c for c in known if c.connector_id == 0 and c.evse_id in (0, None)),
+                       None)
+        targets = [station] if station is not None else [
+            Connector(charger_id=charger.id, evse_id=0, connector_id=0)]
+        targets += [c for c in known if c is not station]
+    else:
+        targets = [c for c in known if c.evse_id == evse_id
+                   and (connector_id is None or c.connector_id == connector_id)] or [
+            Connector(charger_id=charger.id, evse_id=evse_id, connector_id=connector_id or 1)]
+    for connector in targets:
+        if connector.id is None:
+            db.session.add(connector)
+    return targets
 
 
 @_on_prepare("ChangeAvailability", V2X)

@@ -341,3 +341,19 @@ def test_raw_2x_local_list_commands_keep_the_version(api, server, identity):
         for entry in full.json()["request"].get("localAuthorizationList", []):
             assert set(entry) == {"idToken", "idTokenInfo"}
         assert api.get(f"/chargers/{identity}").json()["local_list_version"] == 8
+
+
+def test_2x_availability_of_one_evse_leaves_the_other_evses_connector_1_alone(
+        server, api, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        cp.boot()
+        for evse_id in (1, 2):
+            cp.call(cp.ocpp.call.StatusNotification(
+                timestamp="2030-01-01T00:00:00Z", connector_status="Available",
+                evse_id=evse_id, connector_id=1))
+        reply = run(api, identity, "availability", {"operative": False, "evse_id": 2})
+        assert reply.status_code == 200, reply.text
+        assert cp.received[-1][1]["evse"] == {"id": 2}
+    connectors = {(c["evse_id"], c["connector_id"]): c["availability"]
+                  for c in api.get(f"/chargers/{identity}").json()["connectors"]}
+    assert connectors == {(1, 1): "Operative", (2, 1): "Inoperative"}
