@@ -80,15 +80,30 @@ class ChargerState:
 CHUNK = tx_query.CHUNK
 
 
+# A running transaction is shown on its connector: (charger, EVSE, connector). A 1.6 connector is
+# its own EVSE; a 2.x event may name the EVSE without the connector (None).
+ConnectorKey = tuple[int, int, int | None]
+
+
+def _tx_key(tx: Transaction) -> ConnectorKey:
+    if tx.evse_id is None:
+        return (tx.charger_id, tx.connector_id or 0, tx.connector_id or 0)
+    return (tx.charger_id, tx.evse_id, tx.connector_id)
+
+
+def _connector_key(charger_id: int, c: Connector) -> ConnectorKey:
+    return (charger_id, c.evse_id if c.evse_id is not None else c.connector_id, c.connector_id)
+
+
 def _active_transactions(charger_ids: list[int] | None = None
-                         ) -> dict[tuple[int, int], Transaction]:
+                         ) -> dict[ConnectorKey, Transaction]:
     stmt = select(Transaction).where(Transaction.stopped_at.is_(None),
                                      Transaction.unmatched_stop.is_(False))
     if charger_ids is not None:
         stmt = stmt.where(Transaction.charger_id.in_(charger_ids))
     found: dict[tuple[int, int], Transaction] = {}
     for tx in db.session.execute(stmt.order_by(Transaction.id)).scalars():
-        found[(tx.charger_id, tx.connector_id or 0)] = tx  # newest wins
+        found[_tx_key(tx)] = tx  # newest wins
     return found
 
 
@@ -105,24 +120,33 @@ def _connector(connector_id: int, status: str | None, error_code: str | None,
     return item
 
 
-def _state(charger: Charger, active: dict[tuple[int, int], Transaction],
+def _state(charger: Charger, active: dict[ConnectorKey, Transaction],
            latest: dict[tuple[int, str], float]) -> ChargerState:
     state = ChargerState(charger=charger)
     seen = set()
     for c in charger.connectors:
-        item = _connector(c.connector_id, c.status, c.error_code, c.info,
-                          active.get((charger.id, c.connector_id)), latest, charger.connected)
+        key = _connector_key(charger.id, c)
+        # A 2.x transaction that named only its EVSE shows on that EVSE's connector.
+        evse_only = (charger.id, key[1], None)
+        tx = active.get(key)
+        seen.add(key)
+        if tx is None and evse_only in active:
+            tx = active[evse_only]
+            seen.add(evse_only)
+        item = _connector(c.connector_id, c.status, c.error_code, c.info, tx, latest,
+                          charger.connected)
         item.evse_id = c.evse_id
-        seen.add(c.connector_id)
         if c.connector_id == 0 and not c.evse_id:
             state.station = item
         else:
             state.connectors.append(item)
     # A transaction on a connector that never sent a StatusNotification still shows.
-    for (charger_id, connector_id), tx in active.items():
-        if charger_id == charger.id and connector_id not in seen and connector_id:
-            state.connectors.append(_connector(connector_id, None, None, None, tx, latest,
-                                               charger.connected))
+    for key, tx in active.items():
+        charger_id, evse_id, connector_id = key
+        if charger_id == charger.id and key not in seen and (connector_id or evse_id):
+            item = _connector(connector_id or 0, None, None, None, tx, latest, charger.connected)
+            item.evse_id = tx.evse_id
+            state.connectors.append(item)
     return state
 
 
@@ -130,7 +154,7 @@ def states(chargers: list[Charger]) -> list[ChargerState]:
     """Live state of ``chargers``: a fixed number of queries however many there are."""
     if not chargers:
         return []
-    active: dict[tuple[int, int], Transaction] = {}
+    active: dict[ConnectorKey, Transaction] = {}
     ids = [c.id for c in chargers]
     for i in range(0, len(ids), CHUNK):
         active.update(_active_transactions(ids[i:i + CHUNK]))

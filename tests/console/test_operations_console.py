@@ -116,3 +116,24 @@ def test_a_2x_charger_page_shows_its_device_model_security_events_and_faults(
         assert station.received[-1][0] == "SetVariables"
         # The charger said Accepted: the page shows the new value.
         assert 'name="value" value="120"' in operator.get(page, timeout=30).text
+
+
+def test_a_2x_session_shows_on_its_own_evses_connector(server, operator, identity):
+    other = f"{identity}-tx"
+    with SimCharger(server.ws_url, other, subprotocols=["ocpp2.0.1"]) as station:
+        station.boot()
+        for evse_id in (1, 2):
+            station.call(station.ocpp.call.StatusNotification(
+                timestamp="2030-01-01T00:00:00Z", connector_status="Available",
+                evse_id=evse_id, connector_id=1))
+        station.call(station.ocpp.call.TransactionEvent(
+            event_type="Started", timestamp="2030-01-01T00:00:00Z", trigger_reason="Authorized",
+            seq_no=0, transaction_info={"transaction_id": "EVSE2-TX"},
+            evse={"id": 2, "connector_id": 1},
+            id_token={"id_token": "EVSE2-CARD", "type": "ISO14443"}))
+        live = operator.get(f"{server.url}/console/fragments/charger-live/"
+                            f"{quote(other, safe='')}", timeout=30).text
+    # The session is on EVSE 2's connector 1, not on EVSE 1's (both are "connector 1").
+    rows = {row.split('data-evse="')[1].split('"')[0]: row
+            for row in live.split('<tr data-connector="1"')[1:]}
+    assert "EVSE2-CARD" in rows["2"] and "EVSE2-CARD" not in rows["1"]
