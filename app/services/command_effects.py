@@ -274,30 +274,61 @@ def _cancelled(command: Command, charger: Charger) -> None:
 
 # Firmware ----------------------------------------------------------------------------------
 
-@_on_prepare("UpdateFirmware")
-def _prepare_firmware(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
-    payload.setdefault("retrieveDate", iso(utcnow()))
+def _new_deployment(command: Command, charger: Charger, firmware: dict, options: dict, *,
+                    location: str, retrieve: str, where: str) -> FirmwareDeployment:
+    """The deployment an UpdateFirmware starts, for either version: ``firmware`` is the dict
+    holding ``location`` and ``retrieve`` (1.6: the payload; 2.x: its ``firmware``), filled in
+    here when an uploaded file (``options["firmware_file_id"]``) is served or no time is given."""
+    firmware.setdefault(retrieve, iso(utcnow()))
     deployment = FirmwareDeployment(charger_id=charger.id, command_id=command.id,
                                     status="requested")
     file_id = options.get("firmware_file_id")
     if file_id is not None:
         _id_field(file_id, "firmware_file_id", 1)
-        firmware = db.session.get(FirmwareFile, file_id)
-        if firmware is None:
+        stored = db.session.get(FirmwareFile, file_id)
+        if stored is None:
             raise EffectError(404, f"no firmware file {file_id}")
-        deployment.firmware_file_id = firmware.id
+        deployment.firmware_file_id = stored.id
         deployment.token = files.new_token()
         deployment.token_expires_at = files.token_expiry()
-        payload["location"] = files.external_url("files.firmware_download", token=deployment.token,
-                                                 filename=firmware.filename)
-    elif "location" not in payload:
-        raise EffectError(400, "UpdateFirmware needs payload.location or firmware_file_id")
-    deployment.location = payload["location"]
+        firmware[location] = files.external_url("files.firmware_download",
+                                                token=deployment.token, filename=stored.filename)
+    elif location not in firmware:
+        raise EffectError(400, f"UpdateFirmware needs {where}.{location} or firmware_file_id")
+    deployment.location = firmware[location]
     try:
-        deployment.retrieve_date = parse_timestamp(payload["retrieveDate"], "retrieveDate")
+        deployment.retrieve_date = parse_timestamp(firmware[retrieve], retrieve)
     except InvalidReport as exc:
         raise EffectError(400, exc.message) from None
     db.session.add(deployment)
+    return deployment
+
+
+def _answered_status(command: Command) -> str:
+    """A 2.x UpdateFirmware/GetLog outcome as a deployment's or upload's status."""
+    if command.status != "completed":
+        return command.status
+    status = (command.response or {}).get("status")
+    return "accepted" if status in ("Accepted", "AcceptedCanceled") else str(status).lower()[:32]
+
+
+def _new_upload_request(command: Command, charger: Charger,
+                        location: str | None) -> DiagnosticsRequest:
+    """The upload a GetDiagnostics (1.6) or GetLog (2.x) asks for: this server's upload URL
+    under an expiring token unless the operator named another place."""
+    token = files.new_token()
+    request = DiagnosticsRequest(
+        charger_id=charger.id, command_id=command.id, token=token,
+        token_expires_at=files.token_expiry(),
+        location=location or files.external_url("files.diagnostics_upload", token=token))
+    db.session.add(request)
+    return request
+
+
+@_on_prepare("UpdateFirmware")
+def _prepare_firmware(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
+    _new_deployment(command, charger, payload, options, location="location",
+                    retrieve="retrieveDate", where="payload")
     return payload
 
 
@@ -314,12 +345,7 @@ def _firmware_sent(command: Command, charger: Charger) -> None:
 
 @_on_prepare("GetDiagnostics")
 def _prepare_diagnostics(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
-    token = files.new_token()
-    location = payload.get("location") or files.external_url("files.diagnostics_upload",
-                                                             token=token)
-    payload["location"] = location
-    db.session.add(DiagnosticsRequest(charger_id=charger.id, command_id=command.id, token=token,
-                                      token_expires_at=files.token_expiry(), location=location))
+    payload["location"] = _new_upload_request(command, charger, payload.get("location")).location
     return payload
 
 
@@ -533,31 +559,8 @@ def _availability_changed_v2(command: Command, charger: Charger) -> None:
 def _prepare_firmware_v2(command: Command, charger: Charger, payload: dict,
                          options: dict) -> dict:
     firmware = dict(payload.get("firmware") or {})
-    firmware.setdefault("retrieveDateTime", iso(utcnow()))
-    deployment = FirmwareDeployment(charger_id=charger.id, command_id=command.id,
-                                    status="requested")
-    file_id = options.get("firmware_file_id")
-    if file_id is not None:
-        _id_field(file_id, "firmware_file_id", 1)
-        stored = db.session.get(FirmwareFile, file_id)
-        if stored is None:
-            raise EffectError(404, f"no firmware file {file_id}")
-        deployment.firmware_file_id = stored.id
-        deployment.token = files.new_token()
-        deployment.token_expires_at = files.token_expiry()
-        firmware["location"] = files.external_url("files.firmware_download",
-                                                  token=deployment.token,
-                                                  filename=stored.filename)
-    elif "location" not in firmware:
-        raise EffectError(400, "UpdateFirmware needs payload.firmware.location or "
-                               "firmware_file_id")
-    deployment.location = firmware["location"]
-    try:
-        deployment.retrieve_date = parse_timestamp(firmware["retrieveDateTime"],
-                                                   "retrieveDateTime")
-    except InvalidReport as exc:
-        raise EffectError(400, exc.message) from None
-    db.session.add(deployment)
+    deployment = _new_deployment(command, charger, firmware, options, location="location",
+                                 retrieve="retrieveDateTime", where="payload.firmware")
     db.session.flush()
     # FirmwareStatusNotification names the requestId: the deployment's id links it.
     payload.setdefault("requestId", deployment.id)
@@ -571,27 +574,17 @@ def _firmware_sent_v2(command: Command, charger: Charger) -> None:
         FirmwareDeployment.command_id == command.id)).scalar_one_or_none()
     if deployment is None:
         return
-    if command.status != "completed":
-        deployment.status = command.status
-    else:
-        status = (command.response or {}).get("status")
-        deployment.status = ("accepted" if status in ("Accepted", "AcceptedCanceled")
-                             else str(status).lower()[:32])
+    deployment.status = _answered_status(command)
     deployment.updated_at = utcnow()
 
 
 @_on_prepare("GetLog", V2X)
 def _prepare_log(command: Command, charger: Charger, payload: dict, options: dict) -> dict:
-    token = files.new_token()
     log_params = dict(payload.get("log") or {})
-    location = log_params.get("remoteLocation") or files.external_url("files.diagnostics_upload",
-                                                                      token=token)
-    log_params["remoteLocation"] = location
+    request = _new_upload_request(command, charger, log_params.get("remoteLocation"))
+    log_params["remoteLocation"] = request.location
     payload["log"] = log_params
     payload.setdefault("logType", "DiagnosticsLog")
-    request = DiagnosticsRequest(charger_id=charger.id, command_id=command.id, token=token,
-                                 token_expires_at=files.token_expiry(), location=location)
-    db.session.add(request)
     db.session.flush()
     # LogStatusNotification names the requestId: the request's id links it.
     payload.setdefault("requestId", request.id)
@@ -605,12 +598,8 @@ def _log_requested(command: Command, charger: Charger) -> None:
     if request is None:
         return
     if command.status == "completed":
-        status = command.response.get("status")
         request.file_name = command.response.get("filename")
-        request.status = ("accepted" if status in ("Accepted", "AcceptedCanceled")
-                          else str(status).lower()[:32])
-    else:
-        request.status = command.status
+    request.status = _answered_status(command)
     request.updated_at = utcnow()
 
 
