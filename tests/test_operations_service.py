@@ -134,7 +134,7 @@ def test_local_list_from_stored_tokens(app):
     assert v2 == {"updateType": "Differential", "localAuthorizationList": [
         {"idToken": {"idToken": "CARD-A", "type": "ISO14443"},
          "idTokenInfo": {"status": "Accepted",
-                         "groupIdToken": {"idToken": "FLEET", "type": "ISO14443"}}},
+                         "groupIdToken": {"idToken": "FLEET", "type": "Central"}}},
         {"idToken": {"idToken": "CARD-B", "type": "ISO14443"},
          "idTokenInfo": {"status": "Blocked",
                          "cacheExpiryDateTime": "2030-01-01T00:00:00.000Z"}}]}

@@ -52,6 +52,9 @@ class OcppVersion:
     commands: Mapping[str, CommandSpec] = field(default_factory=dict)
     # Operation name -> translate(arguments) -> Translation.
     operations: Mapping[str, Translate] = field(default_factory=dict)
+    # The longest token the version carries (1.6 idTag: 20, 2.0.1 idToken: 36, 2.1: 255): a
+    # local list for it leaves longer stored tokens out.
+    max_token: int = 20
     # Wire rules (OCPP-J part of each version).
     # What a frame of an unknown message type gets: "ignore" (1.6, 2.1) or "reject"
     # (2.0.1: CALLERROR MessageTypeNotSupported).

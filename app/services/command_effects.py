@@ -28,8 +28,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import delete, func, select
 
+from .. import runtime
 from ..extensions import db
 from ..models import (
     Charger,
@@ -171,7 +173,8 @@ def token_list_entries(accepted_only: bool = False) -> list[dict]:
     """Stored tokens as local list entries: all of them as stored, or only the Accepted ones
     that have not expired (what an operator publishes from the console)."""
     entries = []
-    stmt = select(IdToken).order_by(IdToken.id_tag)
+    # 1.6 carries idTags of at most 20 characters: longer stored (2.x) tokens are left out.
+    stmt = select(IdToken).where(func.length(IdToken.id_tag) <= 20).order_by(IdToken.id_tag)
     if accepted_only:
         stmt = stmt.where(IdToken.status == "Accepted")
     now = utcnow()
@@ -416,17 +419,13 @@ def _data_transferred(command: Command, charger: Charger) -> None:
 # OCPP 2.x ----------------------------------------------------------------------------------
 # The same stored state as 1.6, from 2.x payloads.
 
-def _v2_local_list_entries() -> list[dict]:
+def _v2_local_list_entries(charger: Charger) -> list[dict]:
+    # Worded by the 2.x adapter, as the publish_local_list operation's list is.
+    from ..ocpp.v201.tokens import local_list_entry
     from .operation_lookups import local_list
 
-    entries = []
-    for token, auth in local_list():
-        info: dict[str, Any] = {"status": auth.status}
-        if auth.expires_at is not None:
-            info["cacheExpiryDateTime"] = iso(auth.expires_at)
-        entries.append({"idToken": {"idToken": token.value, "type": token.type or "ISO14443"},
-                        "idTokenInfo": info})
-    return entries
+    limit = runtime.ocpp_versions(current_app).get(charger.ocpp_version).max_token
+    return [local_list_entry(token, auth) for token, auth in local_list(limit)]
 
 
 @_on_prepare("SendLocalList", V2X)
@@ -436,7 +435,7 @@ def _prepare_local_list_v2(command: Command, charger: Charger, payload: dict,
     payload.setdefault("versionNumber", (charger.local_list_version or 0) + 1)
     _id_field(payload["versionNumber"], "versionNumber", -INTEGER_MAX - 1)
     if "localAuthorizationList" not in payload and payload["updateType"] == "Full":
-        entries = _v2_local_list_entries()
+        entries = _v2_local_list_entries(charger)
         if entries:  # at least one entry, or none at all (an empty Full list)
             payload["localAuthorizationList"] = entries
     return payload

@@ -5,7 +5,7 @@
 """
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..extensions import db
 from ..models import IdToken, Transaction
@@ -23,8 +23,10 @@ def charger_transaction_id(transaction_id: int) -> str:
     return value
 
 
-def local_list() -> list[tuple[Token, Authorization]]:
-    """Every stored token with its status, expiry and group (parent), ordered by token."""
-    rows = db.session.execute(select(IdToken).order_by(IdToken.id_tag)).scalars()
+def local_list(max_token: int) -> list[tuple[Token, Authorization]]:
+    """Every stored token a version can carry (at most ``max_token`` characters) with its
+    status, expiry and group (parent), ordered by token."""
+    rows = db.session.execute(select(IdToken).where(func.length(IdToken.id_tag) <= max_token)
+                              .order_by(IdToken.id_tag)).scalars()
     return [(Token(row.id_tag, getattr(row, "type", None)),
              Authorization(row.status, row.expiry_date, row.parent_id_tag)) for row in rows]

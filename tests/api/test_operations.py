@@ -357,3 +357,19 @@ def test_2x_availability_of_one_evse_leaves_the_other_evses_connector_1_alone(
     connectors = {(c["evse_id"], c["connector_id"]): c["availability"]
                   for c in api.get(f"/chargers/{identity}").json()["connectors"]}
     assert connectors == {(1, 1): "Operative", (2, 1): "Inoperative"}
+
+
+def test_a_local_list_leaves_out_tokens_longer_than_the_version_carries(server, api, identity):
+    medium, long = f"M{identity}".ljust(30, "M")[:30], f"L{identity}".ljust(100, "L")[:100]
+    for tag in (medium, long):
+        assert api.post("/tokens", json={"id_tag": tag}).status_code == 201
+    for subprotocol, expected in (("ocpp1.6", set()), ("ocpp2.0.1", {medium}),
+                                  ("ocpp2.1", {medium, long})):
+        with SimCharger(server.ws_url, f"{identity}-{subprotocol}",
+                        subprotocols=[subprotocol]) as cp:
+            cp.call(cp.ocpp.call.Heartbeat())
+            reply = run(api, cp.identity, "publish_local_list")
+            assert reply.status_code == 200, reply.text
+            entries = cp.received[-1][1].get("local_authorization_list") or []
+            sent = {e.get("id_tag") or e["id_token"]["id_token"] for e in entries}
+            assert sent & {medium, long} == expected, subprotocol

@@ -14,6 +14,7 @@ from ...services import operation_lookups
 from ...services.errors import DomainError
 from ...services.time import iso
 from ..operations import Translate, Translation
+from .handlers import id_tag_info
 
 MAX_ID_TAG = 20  # CiString20Type
 MAX_KEY = 50  # GetConfiguration/ChangeConfiguration key: CiString50Type
@@ -92,14 +93,8 @@ def cancel_reservation(args: dict) -> Translation:
 
 
 def publish_local_list(args: dict) -> Translation:
-    entries = []
-    for token, auth in operation_lookups.local_list():
-        info: dict[str, Any] = {"status": "Invalid" if auth.status == "Unknown" else auth.status}
-        if auth.expires_at is not None:
-            info["expiryDate"] = iso(auth.expires_at)
-        if auth.group:
-            info["parentIdTag"] = auth.group
-        entries.append({"idTag": token.value, "idTagInfo": info})
+    entries = [{"idTag": token.value, "idTagInfo": id_tag_info(auth)}
+               for token, auth in operation_lookups.local_list(MAX_ID_TAG)]
     # listVersion is the stored one plus 1 (the SendLocalList effect).
     return Translation("SendLocalList", {"updateType": "Full" if args["full"] else "Differential",
                                          "localAuthorizationList": entries})

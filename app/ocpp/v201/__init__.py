@@ -25,6 +25,7 @@ VERSION = OcppVersion(
     "2.0.1", ("ocpp2.0.1",), handlers=HANDLERS,
     commands={action: CommandSpec() for action in COMMANDS},
     operations=OPERATIONS,
+    max_token=36,
     # OCPP-J 2.0.1 (Part 4, 4.1.3): an unknown message type gets CALLERROR
     # MessageTypeNotSupported.
     unknown_message_type="reject",

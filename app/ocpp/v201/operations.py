@@ -21,11 +21,10 @@ from ...services.errors import DomainError
 from ...services.time import iso
 from ...services.values import TOKEN_TYPES
 from ..operations import Translate, Translation
+from . import tokens
 
 MAX_NAME = 50  # component, variable and instance names: identifierString 50
 MAX_VALUE = 1000  # SetVariableData.attributeValue
-# The idToken type stored tokens get when they have none (they are mostly RFID cards).
-STORED_TOKEN_TYPE = "ISO14443"
 
 TRIGGERS = {
     "boot": "BootNotification",
@@ -148,16 +147,8 @@ def build(max_token: int = 36, token_types: tuple[str, ...] | None = TOKEN_TYPES
         return Translation("CancelReservation", {"reservationId": args["reservation_id"]})
 
     def publish_local_list(args: dict) -> Translation:
-        entries = []
-        for token, auth in operation_lookups.local_list():
-            info: dict[str, Any] = {"status": auth.status}
-            if auth.expires_at is not None:
-                info["cacheExpiryDateTime"] = iso(auth.expires_at)
-            if auth.group:
-                info["groupIdToken"] = {"idToken": auth.group, "type": STORED_TOKEN_TYPE}
-            entries.append({"idToken": {"idToken": token.value,
-                                        "type": token.type or STORED_TOKEN_TYPE},
-                            "idTokenInfo": info})
+        entries = [tokens.local_list_entry(token, auth)
+                   for token, auth in operation_lookups.local_list(max_token)]
         payload: dict[str, Any] = {"updateType": "Full" if args["full"] else "Differential"}
         if entries:  # the list has at least one entry, or is left out (a Full one: empty)
             payload["localAuthorizationList"] = entries

@@ -13,8 +13,9 @@ from typing import Any
 from ... import events
 from ...services import authorization, stations
 from ...services.time import iso, parse_timestamp
-from ...services.values import Authorization, BootInfo, ConnectorStatus, Token
+from ...services.values import BootInfo, ConnectorStatus
 from ..context import ChargerContext
+from . import tokens
 
 Handler = Callable[[ChargerContext, dict[str, Any], datetime], dict[str, Any]]
 
@@ -53,26 +54,12 @@ def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     return {}
 
 
-def id_token_info(decision: Authorization) -> dict:
-    """A domain authorization in 2.x words: ``{status, cacheExpiryDateTime?, groupIdToken?}``."""
-    info: dict = {"status": decision.status}
-    if decision.expires_at is not None:
-        info["cacheExpiryDateTime"] = iso(decision.expires_at)
-    if decision.group:
-        # The CSMS gives the group; "Central" is the type of a token the CSMS made up.
-        info["groupIdToken"] = {"idToken": decision.group, "type": "Central"}
-    return info
-
-
-def token(id_token: dict) -> Token:
-    """A 2.x IdTokenType as the domain's Token."""
-    return Token(id_token["idToken"], id_token.get("type"))
 
 
 def authorize(ctx: ChargerContext, p: dict, now: datetime) -> dict:
-    decision = ctx.writer.run(authorization.authorize, token(p["idToken"]), now,
+    decision = ctx.writer.run(authorization.authorize, tokens.token(p["idToken"]), now,
                               ctx.unknown_tag_policy)
-    return {"idTokenInfo": id_token_info(decision)}
+    return {"idTokenInfo": tokens.id_token_info(decision)}
 
 
 HANDLERS: dict[str, Handler] = {

@@ -13,24 +13,10 @@ from typing import Any
 
 from ... import events
 from ...services import transaction_events
-from ...services.time import iso, parse_timestamp
-from ...services.values import Authorization, Sample, Token, TransactionEventValue
+from ...services.time import parse_timestamp
+from ...services.values import Sample, TransactionEventValue
 from ..context import ChargerContext
-
-# The type we give a group id token: ours are the CSMS's own identifiers (stored as a parent
-# id tag, without a type).
-GROUP_TOKEN_TYPE = "Central"
-
-
-def id_token_info(decision: Authorization) -> dict:
-    """A domain authorization in 2.x's words: ``{status, cacheExpiryDateTime?,
-    groupIdToken?}``. 2.x has Unknown (1.6 says Invalid for it)."""
-    info: dict[str, Any] = {"status": decision.status}
-    if decision.expires_at is not None:
-        info["cacheExpiryDateTime"] = iso(decision.expires_at)
-    if decision.group:
-        info["groupIdToken"] = {"idToken": decision.group, "type": GROUP_TOKEN_TYPE}
-    return info
+from . import tokens
 
 
 def samples(meter_value: list[dict] | None) -> list[Sample]:
@@ -63,7 +49,7 @@ def transaction_event_value(p: dict) -> TransactionEventValue:
         offline=bool(p.get("offline", False)),
         evse_id=evse.get("id"),
         connector_id=evse.get("connectorId"),
-        token=Token(token["idToken"], token.get("type")) if token else None,
+        token=tokens.token(token) if token else None,
         charging_state=info.get("chargingState"),
         stopped_reason=info.get("stoppedReason"),
         remote_start_id=info.get("remoteStartId"),
@@ -95,7 +81,7 @@ def transaction_event(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     # Whenever the request had an idToken, the reply carries idTokenInfo (retries too).
     if result.authorization is None:
         return {}
-    return {"idTokenInfo": id_token_info(result.authorization)}
+    return {"idTokenInfo": tokens.id_token_info(result.authorization)}
 
 
 # Transactions a connection remembers at once (a charger runs one per EVSE).

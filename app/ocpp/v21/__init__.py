@@ -25,6 +25,7 @@ VERSION: OcppVersion = replace(
     commands={**V201.commands, **{action: CommandSpec() for action in NEW_COMMANDS}},
     # 2.1's idTokens: up to 255 characters of any type.
     operations=operations.build(max_token=255, token_types=None),
+    max_token=255,
     has_send=True,
     # OCPP-J 2.1 (Part 4): an unknown message type is ignored.
     unknown_message_type="ignore",
