@@ -3,13 +3,13 @@ and 2.1's one-way SEND and CALLRESULTERROR on a live connection."""
 from __future__ import annotations
 
 import json
-import socket
 import time
 
 import pytest
 import websockets
 
 from tests.support.charger import RawSocket, SimCharger
+from tests.test_transport import _upgrade
 
 
 def wait_for(predicate, timeout: float = 10.0, interval: float = 0.05):
@@ -114,21 +114,3 @@ def test_a_21_callresulterror_is_the_commands_outcome(server, api, identity):
     assert body["error"]["code"] == "InternalError"
     assert body["error"]["description"] == "reply could not be built"
 
-
-def _upgrade(port: int, target: str, **headers: str) -> tuple[int, dict[str, str]]:
-    """A hand-made websocket upgrade (client libraries tidy the subprotocol header)."""
-    fields = {"Host": "127.0.0.1", "Upgrade": "websocket", "Connection": "Upgrade",
-              "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version": "13",
-              **headers}
-    lines = [f"GET {target} HTTP/1.1"] + [f"{k}: {v}" for k, v in fields.items()]
-    with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = sock.recv(4096)
-            if not chunk:
-                break
-            head += chunk
-    status_line, *header_lines = head.split(b"\r\n\r\n", 1)[0].decode("latin-1").split("\r\n")
-    answer = {k.strip().lower(): v.strip() for k, _, v in (h.partition(":") for h in header_lines)}
-    return int(status_line.split()[1]), answer
