@@ -81,7 +81,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chargers", type=int, default=200)
     parser.add_argument("--messages", type=int, default=50, help="per charger and workload")
-    parser.add_argument("--profile", action="store_true", help="cProfile the meter run")
+    parser.add_argument("--profile", action="store_true", help="cProfile a TransactionEvent run")
     args = parser.parse_args()
     os.environ["CONSTELLATION_INSTANCE_DIR"] = tempfile.mkdtemp(prefix="hotpath-")
 
@@ -167,7 +167,7 @@ def main() -> None:
 
         profiler = cProfile.Profile()
         profiler.enable()
-        run(METER)
+        run(TX_UPDATED, "2.0.1 TransactionEvent (profiled)")
         profiler.disable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
     print("schema validation")

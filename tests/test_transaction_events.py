@@ -368,3 +368,20 @@ def test_no_quick_way_before_the_start_reading_is_known(charger_id):
     placeholder = record(charger_id, event("Started", 1, samples=(
         energy(0, 0, "Transaction.Begin"),), tx="tx-zero"))
     assert not placeholder.known.quick  # a Begin of 0 may be a placeholder
+
+
+def test_a_start_of_zero_takes_the_quick_way_once_a_reading_shows_it_is_real(charger_id):
+    """A meter that counts from 0 per transaction is the common case: after the first
+    plausible reading its plain Updated events need no query (the fleet benchmark's case)."""
+    from app.services.transaction_events import quick_rows
+
+    started = record(charger_id, event("Started", 0, samples=(
+        energy(0, 0, "Transaction.Begin"),)))
+    assert not started.known.quick
+    first = record(charger_id, event("Updated", 1, 15, trigger_reason="MeterValuePeriodic",
+                                     samples=(energy(5.0, 15),)))
+    assert first.known.quick
+    plain = event("Updated", 2, 30, trigger_reason="MeterValuePeriodic",
+                  samples=(energy(9.0, 30),))
+    assert quick_rows(first.known, charger_id, plain, T0 + timedelta(minutes=30)) is not None
+    assert transaction(started.transaction_id).meter_start == 0

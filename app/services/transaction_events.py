@@ -34,7 +34,8 @@ The rules, each a bug a peer shipped:
 
 ``record_event`` applies the rules to any event. ``quick_rows`` is the short way for the most
 frequent one, a plain Updated of a running transaction the connection already knows (``Known``,
-returned by ``record_event``): its rows, without a query, for the writer to batch.
+returned by ``record_event``): its rows, without a query, for the writer to batch. A start
+reading of 0 takes the short way too, once a later reading has shown it is no placeholder.
 """
 from __future__ import annotations
 
@@ -217,11 +218,12 @@ def record_event(conn: Connection, charger_id: int, event: TransactionEventValue
         insert_rows(conn, meter_values, rows)
     has_energy = any((s.measurand or ENERGY) == ENERGY for s in event.samples)
     charger_ended = ended_before or ended_now
-    if ended_now or (has_energy and (charger_ended or meter_start is None or meter_start == 0
-                                     or _has_begin(event))):
+    # A start of 0 may still be a placeholder until a non-zero reading has been judged.
+    start_final = meter_start is not None and meter_start != 0
+    if ended_now or (has_energy and (charger_ended or not start_final or _has_begin(event))):
         settled = _settle_energy(conn, tx_id, charger_ended)
         if settled is not None:
-            meter_start = settled
+            meter_start, start_final = settled
 
     if remote_start_id is not None:
         conn.execute(update(commands).where(
@@ -252,7 +254,7 @@ def record_event(conn: Connection, charger_id: int, event: TransactionEventValue
     stopped = charger_ended or now_row.get("stopped_at") is not None
     known = Known(tx_id, seq_nos, now_row["evse_id"], now_row["connector_id"],
                   now_row["charging_state"], now_row["started_at"], now_row["remote_start_id"],
-                  quick=not stopped and meter_start is not None and meter_start != 0)
+                  quick=not stopped and start_final)
     return EventResult(tx_id, decision, created=created, ended=ended_now, known=known)
 
 
@@ -398,9 +400,11 @@ _END = _READING.where(_ENERGY_READINGS, meter_values.c.context == "Transaction.E
 _LAST_READING = _READING.where(_ENERGY_READINGS).order_by(*_LAST).limit(1)
 
 
-def _settle_energy(conn: Connection, tx_id: int, ended: bool) -> int | None:
+def _settle_energy(conn: Connection, tx_id: int,
+                   ended: bool) -> tuple[int | None, bool] | None:
     """meter_start from the readings stored; with ``ended`` meter_stop and energy_wh too.
-    Returns the meter_start set (None: no reading, nothing changed).
+    Returns the meter_start set and whether it is final (a start of 0 is final once a later
+    non-zero reading has shown it is no placeholder); None: no reading, nothing changed.
 
     A few indexed single-row queries, not a scan: an event with readings is as frequent as a
     1.6 MeterValues. Nothing changes when the transaction has no energy reading at all.
@@ -410,10 +414,13 @@ def _settle_energy(conn: Connection, tx_id: int, ended: bool) -> int | None:
              or conn.execute(_FIRST_READING, params).first())
     if start is None:
         return None
+    final = start.value != 0
     if start.value == 0 and start.timestamp is not None:
         later = conn.execute(_FIRST_NON_ZERO, {**params, "since": start.timestamp}).first()
-        if later is not None and _implausible(start, later):
-            start = later  # the Begin was a placeholder
+        if later is not None:
+            final = True
+            if _implausible(start, later):
+                start = later  # the Begin was a placeholder
     values: dict = {"meter_start": _meter(start.value)}
     if ended:
         end = (conn.execute(_END, params).first()
@@ -423,7 +430,7 @@ def _settle_energy(conn: Connection, tx_id: int, ended: bool) -> int | None:
         values.update(meter_stop=_meter(end.value),
                       energy_wh=energy if energy >= 0 else None, meter_anomaly=energy < 0)
     conn.execute(update(transactions).where(transactions.c.id == tx_id).values(**values))
-    return values["meter_start"]
+    return values["meter_start"], final
 
 
 def _implausible(start, later) -> bool:
