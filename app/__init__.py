@@ -59,13 +59,12 @@ def create_app(overrides: dict | None = None) -> Flask:
                      render_as_batch=True)
     sock.init_app(app)
     from .ocpp.supported import build_registry
-    from .services.routing import LocalRouter
     from .transport.registry import Registry
 
     # Process-wide resources, wired here and found through ``runtime`` (never module globals).
     app.extensions["ocpp_versions"] = build_registry()
     app.extensions["constellation.registry"] = Registry()
-    app.extensions["constellation.router"] = LocalRouter(app.extensions["constellation.registry"])
+    app.extensions["constellation.router"] = _router(app, app.extensions["constellation.registry"])
     with app.app_context():
         from .storage.sqlite import configure_sqlite
 
@@ -84,3 +83,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     websocket.init_app(app)
     headers.init_app(app)  # CSP, framing, nosniff, referrer on every response
     return app
+
+
+def _router(app: Flask, registry):
+    """Through Redis when ``REDIS_URL`` is set (several processes or hosts), else in-process."""
+    from .services.routing import LocalRouter
+
+    if app.config.get("REDIS_URL"):
+        from .services.redis_routing import RedisRouter
+
+        return RedisRouter(app, registry, app.config["REDIS_URL"])
+    return LocalRouter(app, registry)
