@@ -22,3 +22,11 @@ def run_operation(identity: str, name: str, args: dict | None = None,
     command = operations.run(identity, name, args or {}, requested_by=requested_by,
                              source="job")
     return {**commands.command_to_dict(command), "operation": name}
+
+
+def run_bulk_operation(bulk_id: int) -> dict:
+    """Run a recorded bulk operation (``services.bulk_operations``) to its end or its
+    cancellation; return its summary. Raises when the bulk operation cannot run."""
+    from .services import bulk_operations
+
+    return bulk_operations.run(bulk_id)

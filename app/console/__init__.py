@@ -153,6 +153,7 @@ def init_app(app: Flask) -> None:
     """Bind login, CSRF and cookie settings; register the console and public blueprints."""
     from . import (  # noqa: F401 - each module adds its routes to bp
         auth,
+        bulk,
         chargers,
         dashboard,
         filters,
