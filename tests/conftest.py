@@ -84,3 +84,13 @@ def postgres():
     pg = PostgresServer().start()
     yield pg
     pg.stop()
+
+
+@pytest.fixture
+def redis_server():
+    """A real redis-server of its own for the test (``.url``, ``.restart()``)."""
+    from tests.support.redis import RedisServer
+
+    srv = RedisServer().start()
+    yield srv
+    srv.close()

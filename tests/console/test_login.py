@@ -35,7 +35,7 @@ def test_unknown_and_disabled_names_cost_a_password_check(tmp_path, monkeypatch)
 
 
 def test_in_flight_attempts_are_capped_per_name_without_one_address_holding_them():
-    from app.console.auth import MAX_IN_FLIGHT, LoginThrottle
+    from app.console.throttle import MAX_IN_FLIGHT, LoginThrottle
 
     throttle = LoginThrottle()
 
