@@ -86,10 +86,10 @@ def startup(app: Flask) -> None:
 def shutdown(app: Flask) -> None:
     """Write what the writer still holds (message log, last-seen times) and send the events
     still batched; gunicorn calls this."""
-    events(app).close()
     existing = app.extensions.get("constellation.writer")
     if existing is not None and existing[0] == os.getpid():
         existing[1].flush()
+    events(app).close()  # after the writer: Redis being slow must not cost stored data
 
 
 MAINTENANCE_INTERVAL = 600.0
