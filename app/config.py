@@ -83,6 +83,8 @@ def load_config() -> dict:
         # is never sent for data a power cut could take away. NORMAL trades that for speed.
         "SQLITE_SYNCHRONOUS": _choice("SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "OFF")),
         "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        # With Redis: how long live events are batched before they go to the other processes.
+        "EVENTS_FLUSH_SECONDS": _float("EVENTS_FLUSH_SECONDS", 0.05),
         # OCPP transport
         "OCPP_PATH_PREFIX": "/" + os.environ.get("OCPP_PATH_PREFIX", "/ocpp").strip("/"),
         "OCPP_HEARTBEAT_INTERVAL": _int("OCPP_HEARTBEAT_INTERVAL", 300),
