@@ -12,6 +12,7 @@
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 import time
@@ -167,7 +168,10 @@ class RedisLoginThrottle:
         self._failing = False
 
     def _failures(self, keys: dict[str, str], *kinds: str) -> list[str]:
-        return [self._fail_prefix + keys[kind] for kind in kinds]
+        return [self._fail_prefix + _bounded(keys[kind]) for kind in kinds]
+
+    def _busy(self, keys: dict[str, str]) -> list[str]:
+        return [self._busy_prefix + _bounded(keys[kind]) for kind in MAX_IN_FLIGHT]
 
     def retry_after(self, keys: dict[str, str]) -> float:
         try:
@@ -182,14 +186,14 @@ class RedisLoginThrottle:
         return wait
 
     def enter(self, keys: dict[str, str]) -> bool:
-        busy = [self._busy_prefix + keys[kind] for kind in MAX_IN_FLIGHT]
+        busy = self._busy(keys)
         try:
             return bool(self._call(self._enter, busy, *MAX_IN_FLIGHT.values(), IN_FLIGHT_TTL))
         except _Unavailable:
             return self._fallback.enter(keys)
 
     def leave(self, keys: dict[str, str]) -> None:
-        busy = [self._busy_prefix + keys[kind] for kind in MAX_IN_FLIGHT]
+        busy = self._busy(keys)
         try:
             self._call(self._leave, busy)
         except _Unavailable:
@@ -227,6 +231,14 @@ class RedisLoginThrottle:
 
 class _Unavailable(Exception):
     pass
+
+
+def _bounded(key: str) -> str:
+    # A name is whatever the form sent: a long one must not make a long key that stays in
+    # Redis for a quarter of an hour.
+    if len(key) <= 200:
+        return key
+    return "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def make_throttle(config: dict[str, Any]) -> Throttle:
