@@ -76,6 +76,8 @@ class LocalEventBus:
 
     def deliver(self, event: dict[str, Any]) -> None:
         """Put ``event`` on every subscriber's queue, dropping a full queue's oldest event."""
+        if not self._subscribers:
+            return
         with self._lock:
             targets = list(self._subscribers)
         for q in targets:

@@ -30,7 +30,8 @@ FORGET_AFTER = 15 * 60      # a quiet quarter of an hour clears a count
 # lasts one password check, so strangers cannot keep a user out by holding them.
 MAX_IN_FLIGHT = {"pair": 1, "address": 2, "name": 4}
 MAX_TRACKED = 100_000       # counters kept before quiet ones are pruned
-IN_FLIGHT_TTL = 60          # a slot left by a process that died frees itself after this
+RETRY_REDIS_AFTER = 5.0     # seconds of in-process counts after Redis failed to answer
+IN_FLIGHT_TTL = 30          # a slot left by a process that died frees itself after this
 
 
 class Throttle(Protocol):
@@ -166,6 +167,7 @@ class RedisLoginThrottle:
         self._clear = self._redis.register_script(_CLEAR)
         self._fallback = LoginThrottle()
         self._failing = False
+        self._retry_at = 0.0
 
     def _failures(self, keys: dict[str, str], *kinds: str) -> list[str]:
         return [self._fail_prefix + _bounded(keys[kind]) for kind in kinds]
@@ -210,9 +212,14 @@ class RedisLoginThrottle:
             self._fallback.record(keys, failed)
 
     def _call(self, script: Any, keys: list[str], *args: Any) -> Any:
+        if self._failing and time.monotonic() < self._retry_at:
+            # A Redis that does not answer costs each login a timeout: ask again only now and
+            # then while it is away.
+            raise _Unavailable
         try:
             result = script(keys=keys, args=list(args))
         except (RedisError, OSError) as exc:
+            self._retry_at = time.monotonic() + RETRY_REDIS_AFTER
             if not self._failing:
                 self._failing = True
                 from ..redis_client import safe_url
