@@ -89,8 +89,11 @@ class RedisEventBus:
         self._refresh_due = 0.0
         self._announce = False
         self._failing = False
-        self._redis: Any = None
-        self._script: Any = None
+        # Clients parse the URL now (a bad one fails in create_app) and connect on first use;
+        # their pools reconnect by themselves after a fork.
+        self._redis = redis_client.client(url)
+        self._subscriber = redis_client.client(url, health_check_interval=10)
+        self._script = self._redis.register_script(_REFRESH)
         if hasattr(os, "register_at_fork"):
             # Threads do not survive a fork (an RQ work horse): start again in the child.
             os.register_at_fork(after_in_child=self._forget_threads)
@@ -132,8 +135,6 @@ class RedisEventBus:
             if self._started:
                 return
             self.node = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-            self._redis = redis_client.client(self.url)
-            self._script = self._redis.register_script(_REFRESH)
             self._closed = False
             self._started = True
         # Once, in the caller: a process that publishes right away (a job) knows the watchers.
@@ -214,9 +215,8 @@ class RedisEventBus:
 
     def _listen(self) -> None:
         backoff = BACKOFF_MIN
-        subscriber = redis_client.client(self.url, health_check_interval=10)
         while not self._closed:
-            pubsub = subscriber.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(self.channel)
                 backoff = BACKOFF_MIN

@@ -53,3 +53,13 @@ def test_redis_down_is_one_line(tmp_path, command):
     assert _lines(done.stderr) == [_lines(done.stderr)[0]], done.stderr
     assert "cannot reach Redis at redis://127.0.0.1:" in done.stderr
     assert "hunter2" not in done.stderr
+
+
+def test_a_redis_url_that_is_no_redis_url_is_one_line(tmp_path):
+    srv = LiveServer(env={"REDIS_URL": "http://u:hunter2@127.0.0.1:6379/0"},
+                     instance_dir=str(tmp_path))
+    done = srv.flask("db", "upgrade", check=False)
+    assert done.returncode == 4
+    assert _lines(done.stderr) == ["constellation: error: REDIS_URL is not a Redis URL; expected "
+                                   "redis://host:6379/0, rediss://... or "
+                                   "unix:///path/to/redis.sock"]
