@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import socket
 import threading
 import time
@@ -119,12 +120,12 @@ class RedisEventBus:
     def watched(self) -> bool:
         return self._local.watched
 
-    def subscribe(self):
+    def subscribe(self) -> queue.Queue:
         if not self._started:
             self.start()
         return self._local.subscribe()
 
-    def unsubscribe(self, q) -> None:
+    def unsubscribe(self, q: queue.Queue) -> None:
         self._local.unsubscribe(q)
 
     # Background work.
