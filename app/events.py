@@ -32,6 +32,9 @@ KINDS = frozenset({
 
 # A slow subscriber loses its oldest events rather than holding memory without bound.
 QUEUE_LIMIT = 1000
+# Put on subscribers' queues, not a charger event: events may have been missed (other
+# processes' events while Redis was away), so a page should fetch what it shows again.
+RESYNC: dict[str, Any] = {"kind": "resync"}
 
 
 class EventBus(Protocol):

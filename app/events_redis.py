@@ -15,7 +15,8 @@ than at their next refresh.
 
 Redis down or restarted: publishing still never raises or waits (a batch that cannot be sent is
 dropped: live events are a view, the data is in the database), the listener reconnects with
-backoff, the watcher entries are written again, and an outage is logged once, with its end.
+backoff, the watcher entries are written again, subscribers get ``events.RESYNC`` (pages fetch
+what they show again), and an outage is logged once, with its end.
 """
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from . import redis_client
-from .events import LocalEventBus
+from .events import RESYNC, LocalEventBus
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +217,7 @@ class RedisEventBus:
 
     def _listen(self) -> None:
         backoff = BACKOFF_MIN
+        missed = False
         while not self._closed:
             pubsub = self._subscriber.pubsub(ignore_subscribe_messages=True)
             try:
@@ -223,13 +225,18 @@ class RedisEventBus:
                 backoff = BACKOFF_MIN
                 self._recovered()
                 if self._local.watched:
-                    # Redis may have restarted and lost the watchers: be counted again now.
+                    # Redis may have restarted and lost the watchers: be counted again now;
+                    # and other processes' events of the outage are lost: pages catch up.
                     self._watch_changed()
+                    if missed:
+                        self._local.deliver(RESYNC)
+                missed = False
                 while not self._closed:
                     message = pubsub.get_message(timeout=1.0)
                     if message is not None and message.get("type") == "message":
                         self._receive(message["data"])
             except (RedisError, OSError) as exc:
+                missed = True
                 self._failed(exc)
             finally:
                 try:

@@ -56,24 +56,33 @@ class EventStream:
                                          timeout=(10, None))
         assert self.response.status_code == 200
         self.events: queue.Queue = queue.Queue()
+        self.resyncs = 0
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        name = "message"
         try:
             for line in self.response.iter_lines(decode_unicode=True):
-                if line.startswith("data: "):
-                    self.events.put(json.loads(line[len("data: "):]))
+                if line.startswith("event: "):
+                    name = line[len("event: "):]
+                elif line.startswith("data: "):
+                    self.events.put((name, json.loads(line[len("data: "):])))
+                elif not line:
+                    name = "message"
         except (requests.RequestException, AttributeError, ValueError):
             pass  # closed by the test
 
-    def shows(self, wanted: Callable[[dict], bool], wait: float) -> dict | None:
+    def shows(self, wanted: Callable[[dict], bool], wait: float,
+              name: str = "message") -> dict | None:
         deadline = time.monotonic() + wait
         while (left := deadline - time.monotonic()) > 0:
             try:
-                event = self.events.get(timeout=left)
+                got, event = self.events.get(timeout=left)
             except queue.Empty:
                 break
-            if wanted(event):
+            if got == "resync":
+                self.resyncs += 1
+            if got == name and wanted(event):
                 return event
         return None
 
@@ -111,6 +120,8 @@ def test_a_chargers_events_on_host_a_show_in_host_b_console_and_survive_a_redis_
         assert reply is not None
         redis_node.start()  # empty: the watchers it knew are gone
         _seen_on(stream, cp, "Finishing")
+        # The page was told that it may have missed events, so that it fetches them again.
+        assert stream.resyncs >= 1
     finally:
         cp.close()
         stream.close()

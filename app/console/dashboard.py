@@ -18,6 +18,7 @@ from flask import Response, abort, current_app, render_template, request, stream
 from sqlalchemy import select
 
 from .. import runtime
+from ..events import RESYNC
 from ..extensions import db
 from ..models import Charger
 from ..models.base import isoformat
@@ -107,7 +108,11 @@ def event_stream():
                     event = q.get(timeout=wait)  # cooperative under gevent
                 except queue.Empty:
                     event = None
-                if event is not None and (identity is None or event["charger"] == identity):
+                if event is RESYNC:
+                    # Events may have been missed (Redis was away): the page fetches again.
+                    yield _sse({}, event="resync")
+                    last_write = time.monotonic()
+                elif event is not None and (identity is None or event["charger"] == identity):
                     yield _sse(_slim(event))
                     last_write = time.monotonic()
                 if tail_log:
