@@ -22,6 +22,7 @@ import itertools
 import queue
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 KINDS = frozenset({
@@ -62,7 +63,7 @@ class LocalEventBus:
         self._subscribers: set[queue.Queue] = set()
         self._ids = itertools.count(1)
         # Called (outside the lock) when the first subscriber comes or the last one goes.
-        self.on_watch_change: Any = None
+        self.on_watch_change: Callable[[], None] | None = None
 
     @property
     def watched(self) -> bool:
