@@ -146,12 +146,17 @@ class RedisEventBus:
         threading.Thread(target=self._listen, daemon=True, name="events-listen").start()
 
     def close(self) -> None:
-        """Stop the background work after sending what waits."""
+        """Stop the background work after sending what waits, and stop counting as a watcher
+        (the others stop sending now rather than when the entry lapses)."""
         if not self._started or self._closed:
             return
         self._closed = True
         self._wake.set()
         self._flush()
+        try:
+            self._redis.zrem(self.watchers_key, self.node)
+        except (RedisError, OSError):
+            pass  # the entry lapses by itself
 
     def _forget_threads(self) -> None:
         self._started = False

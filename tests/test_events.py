@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import queue
+import threading
 import time
 
 import pytest
@@ -125,6 +126,44 @@ def test_events_cross_processes_in_batches_and_in_order(buses, redis_server):
     sizes = [len(m["e"]) for m in batches if "e" in m]
     assert max(sizes) <= 50 and len(sizes) < 120  # batched, never beyond the limit
     monitor.close()
+
+
+def test_publish_never_calls_redis_on_the_callers_path(buses):
+    a, b = buses(), buses()
+    q = b.subscribe()
+    _until(lambda: a.remote_watched, "a learns that b watches")
+    callers: list[int] = []
+    real_publish = a._redis.publish
+
+    def publish(*args, **kwargs):
+        callers.append(threading.get_ident())
+        return real_publish(*args, **kwargs)
+
+    a._redis.publish = publish
+    for n in range(200):
+        a.publish("status", "CP-1", status="Available", n=n)
+    assert [e["n"] for e in _drain(q, 200)] == list(range(200))
+    assert callers and threading.get_ident() not in callers  # only the flusher sent them
+
+
+def test_a_dead_processs_watcher_entry_lapses(buses, redis_server):
+    a = buses()
+    client = Redis.from_url(redis_server.url)
+    seconds, micros = client.time()
+    # What a process that was killed while watching leaves behind: an entry nobody refreshes.
+    client.zadd(buses.channel + ":watchers", {"gone:1:x": seconds + micros / 1e6 + 1.0})
+    _until(lambda: a.remote_watched, "a counts the entry while it lasts")
+    _until(lambda: not a.remote_watched, "the entry lapses")
+    assert client.zcard(buses.channel + ":watchers") == 0
+    client.close()
+
+
+def test_a_closed_bus_stops_counting_as_a_watcher_at_once(buses, redis_server):
+    a, b = buses(), buses(watch_ttl=3600)
+    b.subscribe()
+    _until(lambda: a.remote_watched, "a learns that b watches")
+    b.close()
+    _until(lambda: not a.remote_watched, "a learns that b is gone")  # not an hour later
 
 
 def test_publishing_while_redis_is_away_never_raises_and_still_serves_this_process():
