@@ -14,10 +14,9 @@ import time
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from sqlalchemy import select, update
 
 from .extensions import db
-from .models import Charger, Command
+from .models import Charger
 from .ocpp.versions import VersionRegistry
 from .storage.writer import GroupWriter
 
@@ -78,8 +77,10 @@ def writer(app: Flask) -> GroupWriter:
 def startup(app: Flask) -> None:
     """Start this serving process's writer, and with it clear what a dead process of this host
     left behind (connection marks, commands in flight), before the first request is served;
-    and the event bus's background work (after the fork, where it runs)."""
+    and serve the commands other processes route here; and start the event bus's background
+    work (after the fork, where it runs)."""
     writer(app)
+    router(app).start()
     events(app).start()
 
 
@@ -114,39 +115,25 @@ def _maintenance(app: Flask, instance: GroupWriter) -> None:
         time.sleep(MAINTENANCE_INTERVAL)
 
 
-INTERRUPTED = "Interrupted"
-
-
 def _clear_stale_sessions(engine) -> None:
     """Chargers still marked connected to a process of this host that no longer runs: clear
     the marks, and close the commands that process was waiting on (they can never be answered:
     the socket died with it)."""
     from .models import utcnow
+    from .services import sessions
     from .transport.registry import node_id
 
     host = node_id().rsplit(":", 1)[0]
-    chargers = Charger.__table__
-    commands = Command.__table__
-    now = utcnow()
     with engine.begin() as conn:
-        owners = conn.execute(
-            chargers.select().with_only_columns(chargers.c.session_owner)
-            .where(chargers.c.session_owner.like(f"{host}:%")).distinct()
-        ).scalars().all()
-        for owner in owners:
-            # "host:pid:serial"; the host part is ours (the LIKE above), the pid follows it.
+        for owner in sessions.owners(conn):
+            if not owner.startswith(f"{host}:"):
+                continue
+            # "host:pid:serial"; the host part is ours, the pid follows it.
             rest = owner[len(host) + 1:].split(":")
             pid = int(rest[0]) if rest[0].isdigit() else -1
             if pid != os.getpid() and _alive(pid):
                 continue
-            owned = select(chargers.c.id).where(chargers.c.session_owner == owner)
-            closed = conn.execute(update(commands).where(
-                commands.c.charger_id.in_(owned), commands.c.status == "pending"
-            ).values(status="error", error_code=INTERRUPTED,
-                     error_description="the server restarted before the charger answered",
-                     completed_at=now)).rowcount
-            conn.execute(update(chargers).where(chargers.c.session_owner == owner)
-                         .values(session_owner=None, disconnected_at=now))
+            closed = sessions.clear_owner(conn, owner, utcnow())
             log.info("cleared stale connection marks of %s (%d command(s) interrupted)",
                      owner, closed)
 

@@ -15,7 +15,7 @@ from ocpp.v16 import call
 
 from tests.console.test_access import _csrf, _login
 from tests.support.charger import SimCharger
-from tests.support.redis import RedisServer
+from tests.support.redis_server import RedisServer
 from tests.support.server import LiveServer
 
 PASSWORD = "correct-horse-9"

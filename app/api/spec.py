@@ -375,6 +375,23 @@ SCHEMAS: dict[str, dict] = {
         "seq_no": t("integer", "the NotifyEvent's seqNo"),
         "received_at": time_(),
     }),
+    "DisplayMessage": obj({
+        "message_id": t("integer", "the message's id on the station"),
+        "priority": t("string", "AlwaysFront, InFront or NormalCycle"),
+        "state": t("string", "only shown in this charging state (Charging, Faulted, Idle, "
+                   "Unavailable, ...)", null=True),
+        "transaction_id": t("string", "only shown during this transaction of the charger's",
+                            null=True),
+        "message": t("object", "the messageInfo as sent or reported (OCPP's camelCase: "
+                     "message content, display, times)", null=True),
+        "source": t("string", "csms: set by SetDisplayMessage; station: found by "
+                    "GetDisplayMessages", enum=["csms", "station"]),
+        "last_status": t("string", "the charger's answer to the last Set or Clear of it",
+                         null=True),
+        "command_id": t("integer", "the command that last set or cleared it", null=True),
+        "updated_at": time_(),
+        "cleared_at": time_("when an accepted ClearDisplayMessage removed it", null=True),
+    }),
     "CommandRequest": obj({
         "action": t("string", "an OCPP 1.6 CSMS-initiated action", enum=list(COMMANDS)),
         "payload": t("object", "the OCPP request payload (camelCase, as in the spec)"),
@@ -499,7 +516,7 @@ SCHEMAS["TransactionDetail"] = obj({
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
-              "ChargerEvent", "DeviceVariable", "DeviceReport"):
+              "ChargerEvent", "DeviceVariable", "DeviceReport", "DisplayMessage"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -799,6 +816,14 @@ PATHS: dict[str, dict] = {
                            t("boolean"))],
                        "One item per eventData; a retried NotifyEvent is stored once. A fault "
                        "in 2.x is a Problem event or AvailabilityState Faulted.",
+                       not_found=True),
+    },
+    "/chargers/{identity}/display-messages": {
+        "get": list_op("The display messages on a 2.x station, newest change first",
+                       "DisplayMessage", "records", [IDENTITY, query(
+                           "cleared", "also the cleared ones (true)", t("boolean"))],
+                       "What an accepted SetDisplayMessage put there and what GetDisplayMessages "
+                       "found (NotifyDisplayMessages), until an accepted ClearDisplayMessage.",
                        not_found=True),
     },
     "/openapi.json": {

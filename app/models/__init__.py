@@ -26,6 +26,7 @@ from .notification import (  # noqa: F401
     ChargerEvent,
     ChargingLimit,
     CustomerInformation,
+    DisplayMessage,
     ReportedChargingProfile,
     ReportedDisplayMessage,
     SecurityEvent,

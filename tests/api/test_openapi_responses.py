@@ -79,6 +79,9 @@ def filled(api, server, charger, identity) -> dict[str, str]:
                                    "mutability": "ReadWrite"}],
             "variableCharacteristics": {"dataType": "integer", "unit": "s",
                                         "supportsMonitoring": False}}]))
+        cp2.call(cp2.ocpp.call.NotifyDisplayMessages(request_id=2, message_info=[{
+            "id": 1, "priority": "NormalCycle",
+            "message": {"format": "UTF8", "content": "Welcome"}}]))
     return {"identity": identity, "transaction_id": str(started.transaction_id),
             "command_id": str(command["id"]), "id_tag": token["id_tag"],
             "reservation_id": str(reservation["id"])}

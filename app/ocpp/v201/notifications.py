@@ -140,7 +140,8 @@ def notify_customer_information(ctx: ChargerContext, p: dict, now: datetime) -> 
 
 
 def notify_display_messages(ctx: ChargerContext, p: dict, now: datetime) -> dict:
-    messages = tuple(DisplayMessageValue(m["id"], m["priority"], m, m.get("state"))
+    messages = tuple(DisplayMessageValue(m["id"], m["priority"], m, m.get("state"),
+                                         m.get("transactionId"))
                      for m in p.get("messageInfo") or ())
     ctx.writer.run(station_notifications.record_display_messages, ctx.charger_id,
                    p["requestId"], messages, bool(p.get("tbc")), now)

@@ -32,7 +32,7 @@ def boot_info(p: dict) -> BootInfo:
 def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     boot = boot_info(p)
     status = ctx.writer.run(stations.record_boot, ctx.charger_id, boot, now,
-                            ctx.heartbeat_interval)
+                            ctx.heartbeat_interval, True)
     ctx.registration = status.lower()
     ctx.events.publish("boot", ctx.identity, status=status, vendor=boot.vendor, model=boot.model,
                        reason=boot.reason)
