@@ -146,3 +146,23 @@ def test_failed_logins_on_host_a_count_on_host_b(hosts):
     # Elsewhere the user logs in on either host: nothing was counted against the name alone.
     assert _attempt(b, "watcher", PASSWORD, "192.0.2.10").status_code == 302
     assert _attempt(a, "watcher", PASSWORD, "192.0.2.11").status_code == 302
+
+
+def test_every_console_stream_of_two_web_workers_shows_a_chargers_events(tmp_path, redis_url,
+                                                                          identity):
+    """Two gunicorn workers on one socket: whichever worker holds the charger and whichever
+    holds each open page (the test does not choose), every page shows the charger's status."""
+    srv = LiveServer(env={"WEB_WORKERS": "2", "REDIS_URL": redis_url},
+                     instance_dir=str(tmp_path)).start()
+    streams = []
+    try:
+        srv.flask("users", "create", "watcher", "--password", PASSWORD, "--role", "viewer")
+        streams = [EventStream(srv, "watcher") for _ in range(4)]
+        with SimCharger(srv.ws_url, identity) as cp:
+            cp.boot()
+            for n, stream in enumerate(streams):
+                _seen_on(stream, cp, ["Preparing", "Charging", "SuspendedEV", "Finishing"][n])
+    finally:
+        for stream in streams:
+            stream.close()
+        srv.stop()
