@@ -1,6 +1,7 @@
 """Two hosts (two servers on different ports) sharing one database and one Redis: what a
 charger does on one shows in the other's console, failed logins on one count on the other, and
-a Redis restart mid-run heals by itself, without restarting either server."""
+a Redis restart mid-run heals by itself, without restarting either server. And two web workers
+on one socket: every open console stream shows a charger's events."""
 from __future__ import annotations
 
 import json
