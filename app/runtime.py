@@ -1,5 +1,6 @@
-"""Per-process runtime objects: the version registry, the charger registry and the command
-router (wired in ``create_app``), the group writer of this process and its start-up housekeeping.
+"""Per-process runtime objects: the version registry, the charger registry, the command
+router, the live-event bus and the login throttle (wired in ``create_app``), the group writer
+of this process and its start-up housekeeping.
 
 Created after gunicorn has forked the worker (``startup``, from gunicorn's ``post_worker_init``)
 or on first use, never at import.
@@ -20,6 +21,8 @@ from .ocpp.versions import VersionRegistry
 from .storage.writer import GroupWriter
 
 if TYPE_CHECKING:
+    from .console.throttle import Throttle
+    from .events import EventBus
     from .services.routing import CommandRouter
     from .transport.registry import Registry
 
@@ -40,6 +43,16 @@ def registry(app: Flask) -> Registry:
 def router(app: Flask) -> CommandRouter:
     """How a command reaches the process holding the charger's socket (``create_app``)."""
     return app.extensions["constellation.router"]
+
+
+def events(app: Flask) -> EventBus:
+    """Live events for the console: this process's, or the cluster's through Redis."""
+    return app.extensions["constellation.events"]
+
+
+def login_throttle(app: Flask) -> Throttle:
+    """Failed-login counters: in this process, or shared through Redis (``create_app``)."""
+    return app.extensions["constellation.login_throttle"]
 
 
 def writer(app: Flask) -> GroupWriter:
@@ -64,16 +77,20 @@ def writer(app: Flask) -> GroupWriter:
 def startup(app: Flask) -> None:
     """Start this serving process's writer, and with it clear what a dead process of this host
     left behind (connection marks, commands in flight), before the first request is served;
-    and serve the commands other processes route here."""
+    and serve the commands other processes route here; and start the event bus's background
+    work (after the fork, where it runs)."""
     writer(app)
     router(app).start()
+    events(app).start()
 
 
 def shutdown(app: Flask) -> None:
-    """Write what the writer still holds (message log, last-seen times); gunicorn calls this."""
+    """Write what the writer still holds (message log, last-seen times) and send the events
+    still batched; gunicorn calls this."""
     existing = app.extensions.get("constellation.writer")
     if existing is not None and existing[0] == os.getpid():
         existing[1].flush()
+    events(app).close()  # after the writer: Redis being slow must not cost stored data
 
 
 MAINTENANCE_INTERVAL = 600.0

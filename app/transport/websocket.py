@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
 from sqlalchemy import bindparam, select
 
-from .. import events, gcpolicy, runtime
+from .. import gcpolicy, runtime
 from ..extensions import db, sock
 from ..models import Charger
 from ..ocpp import versions
@@ -223,10 +223,11 @@ def _serve(ws) -> None:
         charger_id = writer.run(stations.enrol, identity, registration, _now())
         log.info("enrolled charger %r (%s)", identity, registration)
     handlers = version.handlers
+    events = runtime.events(app)
     ctx = ChargerContext(identity=identity, charger_id=charger_id, writer=writer,
                          heartbeat_interval=config["OCPP_HEARTBEAT_INTERVAL"],
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
-                         registration=registration)
+                         registration=registration, events=events)
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
     connection = ChargerConnection(
         websocket, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
