@@ -1,4 +1,5 @@
-"""Fixtures: a live server (real gunicorn + gevent, real SQLite), API clients, chargers."""
+"""Fixtures: a live server (real gunicorn + gevent, real SQLite or, with
+TEST_DATABASE=postgresql, a real PostgreSQL), API clients, chargers."""
 from __future__ import annotations
 
 import itertools
@@ -7,6 +8,7 @@ import os
 import pytest
 import requests
 
+from tests.support import database
 from tests.support.charger import SimCharger
 from tests.support.redis_server import RedisServer
 from tests.support.server import LiveServer
@@ -80,11 +82,18 @@ def charger(server, identity):
 
 @pytest.fixture(scope="session")
 def postgres():
-    from tests.support.postgres import PostgresServer
+    """The session's PostgreSQL server (the same one TEST_DATABASE=postgresql runs on)."""
+    return database.postgres_server()
 
-    pg = PostgresServer().start()
-    yield pg
-    pg.stop()
+
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("sqlite_only") and database.on_postgresql():
+        reason = item.get_closest_marker("sqlite_only").kwargs.get("reason", "")
+        pytest.skip(f"SQLite only{': ' + reason if reason else ''}")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    database.stop_postgres_server()
 
 
 @pytest.fixture

@@ -308,7 +308,10 @@ def test_backwards_meter_is_flagged_and_never_counted(live_server_factory, tmp_p
     assert rows == [(50_000_000, 0, None, 1), (1000, 1500, 500.0, 0)]
     # The console's statistics, in process, on the server's database.
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    monkeypatch.delenv("DATABASE_URL", raising=False)
+    if "DATABASE_URL" in srv.env:
+        monkeypatch.setenv("DATABASE_URL", srv.env["DATABASE_URL"])
+    else:
+        monkeypatch.delenv("DATABASE_URL", raising=False)
     app = create_app()
     with app.app_context():
         assert queries.energy_summary(now)["today_wh"] == 500.0

@@ -15,12 +15,13 @@ from ocpp.v16 import call
 from tests.api.helpers import poll
 from tests.conftest import Api
 from tests.support.charger import RawSocket, SimCharger
+from tests.support.database import database_url
 from tests.support.server import ROOT, VENV_BIN
 
 
 @pytest.fixture
 def hosts(redis_url, tmp_path, live_server_factory):
-    shared = {"DATABASE_URL": f"sqlite:///{tmp_path}/shared.db", "REDIS_URL": redis_url}
+    shared = {"DATABASE_URL": database_url(tmp_path, "shared"), "REDIS_URL": redis_url}
     a = live_server_factory(instance_dir=str(tmp_path / "a"), **shared)
     b = live_server_factory(instance_dir=str(tmp_path / "b"), **shared)
     token = a.create_user("cluster-admin")

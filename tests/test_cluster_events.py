@@ -16,6 +16,7 @@ from ocpp.v16 import call
 
 from tests.console.test_access import _csrf, _login
 from tests.support.charger import SimCharger
+from tests.support.database import database_url
 from tests.support.redis_server import RedisServer
 from tests.support.server import LiveServer
 
@@ -32,7 +33,7 @@ def redis_node():
 @pytest.fixture(scope="module")
 def hosts(redis_node, tmp_path_factory):
     shared = tmp_path_factory.mktemp("shared")
-    env = {"DATABASE_URL": f"sqlite:///{shared}/constellation.db", "REDIS_URL": redis_node.url,
+    env = {"DATABASE_URL": database_url(shared), "REDIS_URL": redis_node.url,
            "LOGIN_CLIENT_IP_HEADER": "X-Real-IP"}
     started = []
     try:

@@ -14,6 +14,7 @@ from app.services.device_model_values import (
     VariableRef,
     VariableResult,
 )
+from tests.support.database import database_url
 
 NOW = datetime(2026, 12, 3, 10, 0, tzinfo=UTC)
 HEARTBEAT = VariableRef(ComponentRef("OCPPCommCtrlr"), "HeartbeatInterval")
@@ -27,7 +28,7 @@ def app(tmp_path, monkeypatch):
     from app.extensions import db
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/dm.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "dm")})
     with app.app_context():
         db.create_all()
         yield app

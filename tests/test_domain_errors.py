@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from app.services.errors import DomainError
+from tests.support.database import database_url
 
 
 @pytest.fixture
@@ -13,7 +14,7 @@ def app(tmp_path, monkeypatch):
     from app.extensions import db
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/services.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "services")})
     with app.app_context():
         db.create_all()
         yield app

@@ -1,6 +1,8 @@
 """The migrations build the schema the models describe, and go back down cleanly."""
 from __future__ import annotations
 
+import re
+
 import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
@@ -8,6 +10,7 @@ from alembic.migration import MigrationContext
 
 import app.models  # noqa: F401 - registers every table
 from app.extensions import db
+from tests.support.database import database_url
 from tests.support.server import LiveServer
 
 # SQLite reflection skips expression indexes (lower(id_tag)) with a warning: they are checked
@@ -21,16 +24,29 @@ def _differences(engine: sa.Engine) -> list:
         return compare_metadata(MigrationContext.configure(conn), db.metadata)
 
 
+# The indexes of id_tokens, from each database's catalogue.
+_INDEXES_SQL = {
+    "sqlite": "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'id_tokens'",
+    "postgresql": "SELECT indexname FROM pg_indexes WHERE tablename = 'id_tokens'",
+}
+
+
 def _indexes(engine: sa.Engine) -> set[str]:
     with engine.connect() as conn:
-        return set(conn.execute(sa.text(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'id_tokens'"
-        )).scalars())
+        return set(conn.execute(sa.text(_INDEXES_SQL[conn.dialect.name])).scalars())
+
+
+def _index_definition(conn: sa.Connection, name: str) -> str | None:
+    if conn.dialect.name == "sqlite":
+        sql = "SELECT sql FROM sqlite_master WHERE name = :name"
+    else:
+        sql = "SELECT indexdef FROM pg_indexes WHERE indexname = :name"
+    return conn.execute(sa.text(sql), {"name": name}).scalar()
 
 
 def test_upgrade_matches_the_models_and_downgrade_undoes_the_last_step(tmp_path):
     srv = LiveServer(instance_dir=str(tmp_path))
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    engine = sa.create_engine(database_url(tmp_path))
     try:
         srv.flask("db", "upgrade")
         assert _differences(engine) == []
@@ -49,19 +65,21 @@ def test_upgrade_folds_existing_tags_and_flags_backwards_meters(tmp_path):
     """Rows stored before 0005: non-ASCII capitals become findable, case twins are reported
     (the older one stays matchable), negative energy is flagged and no longer counted."""
     srv = LiveServer(instance_dir=str(tmp_path))
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    engine = sa.create_engine(database_url(tmp_path))
     try:
         srv.flask("db", "upgrade", "0002")
         with engine.begin() as conn:
             for id_tag in ("ÖL-CARD-1", "öl-card-1", "Straße"):
                 conn.execute(sa.text("INSERT INTO id_tokens (id_tag, status, auto_created) "
-                                     "VALUES (:t, 'Accepted', 0)"), {"t": id_tag})
+                                     "VALUES (:t, 'Accepted', FALSE)"), {"t": id_tag})
             conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
-                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+                                 "auto_enrolled, lenient) "
+                                 "VALUES ('m1', TRUE, 'accepted', FALSE, FALSE)"))
             conn.execute(sa.text(
                 "INSERT INTO transactions (charger_id, id_tag, meter_start, meter_stop, "
-                "energy_wh, unmatched_stop) VALUES (1, 'ÖL-CARD-1', 50000000, 0, -50000000, 0), "
-                "(1, 'x', 0, 10, 10, 0)"))
+                "energy_wh, unmatched_stop) "
+                "VALUES (1, 'ÖL-CARD-1', 50000000, 0, -50000000, FALSE), "
+                "(1, 'x', 0, 10, 10, FALSE)"))
             conn.execute(sa.text(
                 "INSERT INTO meter_values (charger_id, connector_id, measurand, value, raw_value, "
                 "source) VALUES (1, 1, 'E', :inf, 'Infinity', 'MeterValues'), "
@@ -88,16 +106,17 @@ def test_upgrade_to_transaction_events_keeps_16_transactions(tmp_path):
     """Transactions stored before 0008 (1.6: our id, no charger id) survive unchanged, with the
     2.x columns empty; a 2.x transaction and its events fit after; downgrade undoes it."""
     srv = LiveServer(instance_dir=str(tmp_path))
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    engine = sa.create_engine(database_url(tmp_path))
     try:
         srv.flask("db", "upgrade", "0006")
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
-                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+                                 "auto_enrolled, lenient) "
+                                 "VALUES ('m1', TRUE, 'accepted', FALSE, FALSE)"))
             conn.execute(sa.text(
                 "INSERT INTO transactions (charger_id, connector_id, id_tag, meter_start, "
                 "meter_stop, energy_wh, stop_reason, unmatched_stop, meter_anomaly) "
-                "VALUES (1, 1, 'TAG-16', 1000, 4500, 3500, 'EVDisconnected', 0, 0)"))
+                "VALUES (1, 1, 'TAG-16', 1000, 4500, 3500, 'EVDisconnected', FALSE, FALSE)"))
             conn.execute(sa.text(
                 "INSERT INTO commands (charger_id, action, status, timeout, source) "
                 "VALUES (1, 'RemoteStartTransaction', 'completed', 30, 'api')"))
@@ -111,23 +130,23 @@ def test_upgrade_to_transaction_events_keeps_16_transactions(tmp_path):
                             None, None, None, None, 0)]
             assert conn.execute(sa.text("SELECT remote_start_id FROM commands")).all() == [
                 (None,)]
-            start_key = conn.execute(sa.text("SELECT sql FROM sqlite_master "
-                                             "WHERE name = 'ix_tx_start_key'")).scalar()
-            assert "WHERE charger_transaction_id IS NULL" in start_key  # 1.6 rows only
+            start_key = _index_definition(conn, "ix_tx_start_key")
+            assert re.search(r"WHERE \(?charger_transaction_id IS NULL", start_key)  # 1.6 only
             conn.execute(sa.text(
                 "INSERT INTO transactions (charger_id, charger_transaction_id, evse_id, "
-                "unmatched_stop, meter_anomaly, offline) VALUES (1, 'tx-2x', 1, 0, 0, 0)"))
+                "unmatched_stop, meter_anomaly, offline) "
+                "VALUES (1, 'tx-2x', 1, FALSE, FALSE, FALSE)"))
             conn.execute(sa.text(
                 "INSERT INTO transaction_events (transaction_id, charger_id, seq_no, event_type, "
-                "trigger_reason, offline) VALUES (2, 1, 0, 'Started', 'Authorized', 0)"))
+                "trigger_reason, offline) VALUES (2, 1, 0, 'Started', 'Authorized', FALSE)"))
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # once per charger
             conn.execute(sa.text(
                 "INSERT INTO transactions (charger_id, charger_transaction_id, unmatched_stop, "
-                "meter_anomaly, offline) VALUES (1, 'tx-2x', 0, 0, 0)"))
+                "meter_anomaly, offline) VALUES (1, 'tx-2x', FALSE, FALSE, FALSE)"))
         with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:  # one row per seqNo
             conn.execute(sa.text(
                 "INSERT INTO transaction_events (transaction_id, charger_id, seq_no, event_type, "
-                "trigger_reason, offline) VALUES (2, 1, 0, 'Started', 'Authorized', 0)"))
+                "trigger_reason, offline) VALUES (2, 1, 0, 'Started', 'Authorized', FALSE)"))
         srv.flask("db", "downgrade", "0006")
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT id, energy_wh FROM transactions ORDER BY id")
@@ -141,7 +160,7 @@ def test_0010_adds_the_2x_notification_tables_and_keeps_status_rows(tmp_path):
     """Firmware status rows stored before 0010 survive it (no 2.x requestId); downgrading
     removes the new tables again."""
     srv = LiveServer(instance_dir=str(tmp_path))
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    engine = sa.create_engine(database_url(tmp_path))
     new_tables = {"security_events", "charger_events", "charging_limits",
                   "reported_charging_profiles", "customer_information",
                   "reported_display_messages", "station_reports"}
@@ -149,7 +168,8 @@ def test_0010_adds_the_2x_notification_tables_and_keeps_status_rows(tmp_path):
         srv.flask("db", "upgrade", "0006")
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
-                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+                                 "auto_enrolled, lenient) "
+                                 "VALUES ('m1', TRUE, 'accepted', FALSE, FALSE)"))
             conn.execute(sa.text("INSERT INTO firmware_status_notifications (charger_id, "
                                  "status) VALUES (1, 'Installed')"))
         srv.flask("db", "upgrade", "0010")
@@ -169,12 +189,13 @@ def test_upgrade_makes_each_16_connector_its_own_evse(tmp_path):
     """Rows stored before 0007: 1.6 connectors and status history get evse_id = connector_id,
     tokens keep no type, and a 2.x charger can then have connector 1 on two EVSEs."""
     srv = LiveServer(instance_dir=str(tmp_path))
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    engine = sa.create_engine(database_url(tmp_path))
     try:
         srv.flask("db", "upgrade", "0006")
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
-                                 "auto_enrolled, lenient) VALUES ('old16', 1, 'accepted', 0, 0)"))
+                                 "auto_enrolled, lenient) "
+                                 "VALUES ('old16', TRUE, 'accepted', FALSE, FALSE)"))
             for connector_id in (0, 1, 2):
                 conn.execute(sa.text(
                     "INSERT INTO connectors (charger_id, connector_id, status) "
@@ -183,7 +204,7 @@ def test_upgrade_makes_each_16_connector_its_own_evse(tmp_path):
                     "INSERT INTO status_notifications (charger_id, connector_id, status, "
                     "error_code) VALUES (1, :c, 'Available', 'NoError')"), {"c": connector_id})
             conn.execute(sa.text("INSERT INTO id_tokens (id_tag, id_tag_key, status, "
-                                 "auto_created) VALUES ('CARD-1', 'card-1', 'Accepted', 0)"))
+                                 "auto_created) VALUES ('CARD-1', 'card-1', 'Accepted', FALSE)"))
         srv.flask("db", "upgrade")
         with engine.begin() as conn:
             connectors = conn.execute(sa.text(
@@ -210,7 +231,7 @@ def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
     """A node that ran 1.6 only (schema 0005) upgrades to the head: every row stays, and the API
     serves its chargers, connectors, transactions, tokens and reservations in the new shape."""
     srv = LiveServer(instance_dir=str(tmp_path))
-    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    engine = sa.create_engine(database_url(tmp_path))
     tables = ("chargers", "connectors", "status_notifications", "transactions", "meter_values",
               "id_tokens", "reservations", "commands")
     try:
@@ -218,7 +239,8 @@ def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
         with engine.begin() as conn:
             conn.execute(sa.text(
                 "INSERT INTO chargers (identity, enabled, registration_status, auto_enrolled, "
-                "lenient, ocpp_version, vendor) VALUES ('old-16', 1, 'accepted', 0, 0, '1.6', "
+                "lenient, ocpp_version, vendor) "
+                "VALUES ('old-16', TRUE, 'accepted', FALSE, FALSE, '1.6', "
                 "'Acme')"))
             conn.execute(sa.text(
                 "INSERT INTO connectors (charger_id, connector_id, status, error_code, "
@@ -229,12 +251,12 @@ def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
                 "VALUES (1, 1, 'Available', 'NoError')"))
             conn.execute(sa.text(
                 "INSERT INTO id_tokens (id_tag, id_tag_key, status, auto_created) "
-                "VALUES ('CARD-16', 'card-16', 'Accepted', 0)"))
+                "VALUES ('CARD-16', 'card-16', 'Accepted', FALSE)"))
             conn.execute(sa.text(
                 "INSERT INTO transactions (charger_id, connector_id, id_tag, id_tag_key, "
                 "meter_start, meter_stop, energy_wh, stop_reason, unmatched_stop, meter_anomaly, "
                 "started_at, stopped_at) VALUES (1, 2, 'CARD-16', 'card-16', 100, 7100, 7000, "
-                "'Local', 0, 0, '2026-11-01 10:00:00', '2026-11-01 11:00:00')"))
+                "'Local', FALSE, FALSE, '2026-11-01 10:00:00', '2026-11-01 11:00:00')"))
             conn.execute(sa.text(
                 "INSERT INTO meter_values (charger_id, connector_id, transaction_id, measurand, "
                 "value, raw_value, source) VALUES (1, 2, 1, 'Energy.Active.Import.Register', "

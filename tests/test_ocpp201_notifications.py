@@ -11,6 +11,7 @@ import pytest
 from ocpp.exceptions import OCPPError
 
 from tests.support.charger import RawSocket, SimCharger
+from tests.support.database import database_url
 from tests.support.server import query
 
 T0 = "2030-05-01T10:00:00Z"
@@ -310,7 +311,7 @@ def app(tmp_path, monkeypatch):
     from app.extensions import db
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/services.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "services")})
     with app.app_context():
         db.create_all()
         yield app

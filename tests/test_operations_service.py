@@ -11,6 +11,7 @@ import pytest
 from app.ocpp.supported import build_registry
 from app.services import operations
 from app.services.errors import DomainError
+from tests.support.database import database_url
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "operations.md"
 
@@ -21,7 +22,7 @@ def app(tmp_path, monkeypatch):
     from app.extensions import db
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/ops.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "ops")})
     with app.app_context():
         db.create_all()
         yield app

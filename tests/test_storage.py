@@ -9,6 +9,7 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, 
 
 from app.services import notifications
 from app.storage.writer import GroupWriter
+from tests.support.database import database_url
 from tests.support.server import query
 
 metadata = MetaData()
@@ -20,7 +21,7 @@ others = Table("others", metadata, Column("id", Integer, primary_key=True),
 
 @pytest.fixture
 def writer(tmp_path):
-    engine = create_engine(f"sqlite:///{tmp_path}/w.db")
+    engine = create_engine(database_url(tmp_path, "w"))
     metadata.create_all(engine)
     w = GroupWriter(engine, things, flush_interval=0.05)
     yield w, engine
@@ -86,6 +87,7 @@ def test_background_rows_ride_along(writer):
         assert len(conn.execute(select(things.c.id)).all()) == 5
 
 
+@pytest.mark.sqlite_only(reason="WAL is a SQLite journal mode")
 def test_server_database_is_in_wal_mode(server):
     assert query(server, "PRAGMA journal_mode") == [("wal",)]
 

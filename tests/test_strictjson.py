@@ -6,6 +6,7 @@ import json
 import pytest
 
 from app import strictjson
+from tests.support.database import database_url
 
 
 @pytest.mark.parametrize("text, error", [
@@ -49,7 +50,7 @@ def test_the_app_json_provider_is_strict(tmp_path, monkeypatch):
     from app import create_app
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/x.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "x")})
     with pytest.raises(ValueError):
         app.json.loads('{"duration": NaN}')
     assert app.json.dumps({"value": float("inf")}) == '{"value": null}'

@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from tests.support.database import database_url
+
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
 
 
@@ -19,7 +21,7 @@ def app(tmp_path, monkeypatch):
     from app.extensions import db
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/events.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "events")})
     with app.app_context():
         db.create_all()
         yield app

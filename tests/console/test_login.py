@@ -9,6 +9,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from tests.support.database import database_url
+
 from .conftest import PASSWORD
 from .test_access import _csrf, _login
 
@@ -19,7 +21,7 @@ def test_unknown_and_disabled_names_cost_a_password_check(tmp_path, monkeypatch)
     from app.extensions import db
     from app.services import users
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/users.db"})
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url(tmp_path, "users")})
     with app.app_context():
         db.create_all()
         real = users.create_user("real-user", PASSWORD, "viewer")

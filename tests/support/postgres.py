@@ -36,7 +36,8 @@ class PostgresServer:
         data = os.path.join(self.dir, "data")
         self._run(_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
         self._run(_bin("pg_ctl"), "-D", data, "-l", os.path.join(self.dir, "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off",
+                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+                  "-c max_connections=500",
                   "start")
         return self
 

@@ -1,4 +1,8 @@
-"""Start the real server (gunicorn, gevent worker) on a free port with its own database."""
+"""Start the real server (gunicorn, gevent worker) on a free port with its own database.
+
+The database is the SQLite file in the instance directory, or under TEST_DATABASE=postgresql a
+PostgreSQL database of the instance directory's own (tests/support/database.py).
+"""
 from __future__ import annotations
 
 import os
@@ -11,6 +15,8 @@ import time
 from pathlib import Path
 
 import requests
+
+from tests.support.database import database_url, on_postgresql
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV_BIN = Path(sys.executable).parent
@@ -39,6 +45,8 @@ class LiveServer:
             "LAST_SEEN_FLUSH_SECONDS": "0.2",
             **(env or {}),
         }
+        if on_postgresql() and "DATABASE_URL" not in (env or {}):
+            self.env["DATABASE_URL"] = database_url(self.instance_dir)
         self.log_path = Path(self.instance_dir) / "server.log"
         self.proc: subprocess.Popen | None = None
 
