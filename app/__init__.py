@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.engine import make_url
 
 from . import strictjson
 from .config import load_config
 from .extensions import db, migrate, sock
-from .params import Int64Converter
+from .params import row_id_converter
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -42,12 +43,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
     app = Flask(__name__, instance_path=config["INSTANCE_DIR"])
-    # Every <int:...> in a route is a row id: beyond int64 it matches no row (404), not a 500.
-    app.url_map.converters["int"] = Int64Converter
     app.json = StrictJSONProvider(app)
     app.config.update(config)
     if overrides:
         app.config.update(overrides)
+    # Every <int:...> in a route is a row id: beyond what a primary key holds in this database
+    # (int64 on SQLite, int32 on PostgreSQL) it matches no row (404), not a 500.
+    app.url_map.converters["int"] = row_id_converter(
+        make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name())
     os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO").upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")

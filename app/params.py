@@ -14,6 +14,9 @@ from werkzeug.exceptions import BadRequest
 from werkzeug.routing import IntegerConverter
 
 MAX_INT = 2**63 - 1
+# The largest row id each database's primary keys hold: SQLite's INTEGER is 64 bits,
+# PostgreSQL's integer (serial) 32, and a larger id bound to it fails in the driver.
+MAX_ROW_ID = {"sqlite": MAX_INT, "postgresql": 2**31 - 1}
 # Keeps the row offset (page - 1) * per_page within a 64-bit integer for any page size we use.
 MAX_PAGE = 10**9
 
@@ -33,6 +36,26 @@ class Int64Converter(IntegerConverter):
                  max: int | None = None, signed: bool = False) -> None:  # noqa: A002
         super().__init__(map, fixed_digits, -MAX_INT - 1 if min is None else min,
                          MAX_INT if max is None else max, signed)
+
+
+def max_row_id(backend: str) -> int:
+    """The largest primary key value of ``backend`` (a dialect name)."""
+    return MAX_ROW_ID.get(backend, MAX_INT)
+
+
+def row_id_converter(backend: str) -> type[Int64Converter]:
+    """``<int:...>`` for row ids in ``backend`` (sqlite, postgresql): beyond what a primary key
+    there holds the route does not match (a 404), like any id no row has."""
+    limit = max_row_id(backend)
+    if limit == MAX_INT:
+        return Int64Converter
+
+    class RowIdConverter(Int64Converter):
+        def __init__(self, map, fixed_digits: int = 0, min: int | None = None,  # noqa: A002
+                     max: int | None = None, signed: bool = False) -> None:  # noqa: A002
+            super().__init__(map, fixed_digits, min, limit if max is None else max, signed)
+
+    return RowIdConverter
 
 
 def int64(raw: str) -> int:

@@ -5,7 +5,6 @@ from flask import request
 
 from .. import params
 from ..extensions import db
-from ..params import MAX_INT
 from ..services import chargers as charger_service
 from .errors import ApiError
 
@@ -29,7 +28,7 @@ def int_arg(name: str) -> int | None:
 
 def check_id(value: int, what: str) -> int:
     """A 404 for ids no row can have (``<int:...>`` in a route already refuses them)."""
-    if value > MAX_INT:
+    if value > params.max_row_id(db.engine.dialect.name):
         raise ApiError(404, f"no {what} {value}")
     return value
 

@@ -27,6 +27,7 @@ from ..models import (
     Transaction,
     utcnow,
 )
+from ..params import max_row_id
 from . import audit, files
 from . import chargers as charger_service
 from . import transactions_query as tx_query
@@ -150,7 +151,8 @@ def close_transaction(transaction_id: int, *, meter_stop: Any = None, reason: An
     one (else the energy stays unknown); ``reason`` to ``ClosedByOperator``. Should the
     charger's StopTransaction come after all, its numbers replace these.
     """
-    tx = db.session.get(Transaction, transaction_id) if transaction_id <= 2**63 - 1 else None
+    fits = transaction_id <= max_row_id(db.engine.dialect.name)
+    tx = db.session.get(Transaction, transaction_id) if fits else None
     if tx is None:
         raise ActionError(f"no transaction {transaction_id}", 404)
     if not tx_query.is_running(tx):
