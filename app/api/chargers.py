@@ -34,7 +34,8 @@ def list_chargers():
         stmt = stmt.where(Charger.session_owner.is_(None))
     q = request.args.get("q")
     if q:
-        stmt = stmt.where(Charger.identity.like(f"%{_like_escape(q)}%", escape="\\"))
+        # ilike: case-insensitive on PostgreSQL too, as LIKE is (for ASCII) on SQLite.
+        stmt = stmt.where(Charger.identity.ilike(f"%{_like_escape(q)}%", escape="\\"))
     return paginate(stmt, charger_service.to_dict)
 
 

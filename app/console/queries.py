@@ -173,8 +173,9 @@ def _charger_filter(stmt, q: str | None, state: str | None):
                       else IN_SERVICE)
     if q:
         escaped = q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(or_(Charger.identity.like(f"%{escaped}%", escape="\\"),
-                              Charger.description.like(f"%{escaped}%", escape="\\")))
+        # ilike: case-insensitive on PostgreSQL too, as LIKE is (for ASCII) on SQLite.
+        stmt = stmt.where(or_(Charger.identity.ilike(f"%{escaped}%", escape="\\"),
+                              Charger.description.ilike(f"%{escaped}%", escape="\\")))
     if state == "online":
         stmt = stmt.where(connected)
     elif state == "offline":
@@ -292,7 +293,7 @@ def messages(charger_id: int, *, direction: str | None = None, action: str | Non
                             else None, action=action)
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        stmt = stmt.where(MessageLog.frame.like(f"%{escaped}%", escape="\\"))
+        stmt = stmt.where(MessageLog.frame.ilike(f"%{escaped}%", escape="\\"))
     if after_id is not None:
         stmt = stmt.where(MessageLog.id > after_id)
     if before_id is not None:
