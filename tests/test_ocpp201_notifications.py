@@ -12,7 +12,7 @@ from ocpp.exceptions import OCPPError
 
 from tests.support.charger import RawSocket, SimCharger
 from tests.support.database import database_url
-from tests.support.server import query
+from tests.support.server import json_value, query
 
 T0 = "2030-05-01T10:00:00Z"
 
@@ -166,7 +166,7 @@ def test_firmware_log_and_publish_status_are_stored_with_their_request_id(server
     rows = query(server, "SELECT action, request_id, payload FROM station_reports "
                          "WHERE charger_id = ?", charger_id)
     assert [(a, r) for a, r, _ in rows] == [("PublishFirmwareStatusNotification", 43)]
-    assert json.loads(rows[0][2])["location"] == ["http://fw.example/a.bin"]
+    assert json_value(rows[0][2])["location"] == ["http://fw.example/a.bin"]
 
 
 # DataTransfer ------------------------------------------------------------------------------
@@ -223,7 +223,7 @@ def test_charging_limits_are_kept_per_evse_until_cleared(server, cp, identity):
            "FROM charging_limits WHERE charger_id = ? ORDER BY evse_id")
     rows = query(server, sql, charger_id)
     assert [(e, s, g, c) for e, s, g, _, c in rows] == [(0, "SO", None, 0), (1, "EMS", 1, 0)]
-    assert json.loads(rows[1][3]) == [SCHEDULE]
+    assert json_value(rows[1][3]) == [SCHEDULE]
     cp.call(call.ClearedChargingLimit(charging_limit_source="EMS", evse_id=1))
     assert [r[4] for r in query(server, sql, charger_id)] == [0, 1]
     # Reported again: in force again, with the new schedule.
@@ -242,7 +242,7 @@ def test_reported_charging_profiles_are_kept_by_request_id(server, cp, identity)
                          "reported_charging_profiles WHERE charger_id = ? ORDER BY profile_id",
                  _charger_id(server, identity))
     assert [r[:4] + (r[5],) for r in rows] == [(9, "CSO", 1, 5, 1), (9, "CSO", 1, 6, 1)]
-    assert json.loads(rows[0][4]) == profile
+    assert json_value(rows[0][4]) == profile
 
 
 # Customer information and display messages -------------------------------------------------
@@ -270,7 +270,7 @@ def test_display_messages_are_kept_by_request_id(server, cp, identity):
                          "reported_display_messages WHERE charger_id = ?",
                  _charger_id(server, identity))
     assert [r[:4] for r in rows] == [(4, 11, "InFront", "Charging")]
-    assert json.loads(rows[0][4])["message"]["content"] == "Welcome"
+    assert json_value(rows[0][4])["message"]["content"] == "Welcome"
 
 
 # Kept as sent: monitoring reports, EV charging needs and schedules --------------------------
@@ -300,7 +300,7 @@ def test_a_21_charger_sends_its_ev_charging_needs_with_21_fields(server, cp21, i
     assert reply.status == "Accepted"
     rows = query(server, "SELECT payload FROM station_reports WHERE charger_id = ?",
                  _charger_id(server, identity))
-    assert json.loads(rows[0][0])["chargingNeeds"] == {"requestedEnergyTransfer": "DC_BPT"}
+    assert json_value(rows[0][0])["chargingNeeds"] == {"requestedEnergyTransfer": "DC_BPT"}
 
 
 # Below the wire ----------------------------------------------------------------------------

@@ -41,7 +41,7 @@ from .device_model_values import (
     VariableResult,
 )
 from .errors import InvalidReport
-from .sql import fit_strings
+from .sql import fit_strings, insert_new
 
 variables_t = DeviceVariable.__table__
 attributes_t = DeviceVariableAttribute.__table__
@@ -87,10 +87,9 @@ def record_report(conn: Connection, charger_id: int, request_id: int, seq_no: in
     if last is not None and seq_no > last:
         raise InvalidReport(f"report {request_id} ended at seqNo {last}; seqNo {seq_no} "
                             "cannot follow")
-    inserted = conn.execute(_insert(conn)(parts_t).values(
-        report_id=report.id, seq_no=seq_no, tbc=tbc, items=len(items),
-        generated_at=generated_at, received_at=now,
-    ).on_conflict_do_nothing(index_elements=["report_id", "seq_no"])).rowcount
+    inserted = insert_new(conn, parts_t, {
+        "report_id": report.id, "seq_no": seq_no, "tbc": tbc, "items": len(items),
+        "generated_at": generated_at, "received_at": now}, ["report_id", "seq_no"])
     if not inserted:  # a retry of a part we have: its variables are stored already
         return ReportProgress(request_id, report.parts_received, report.completed_at is not None,
                               duplicate=True)

@@ -20,6 +20,17 @@ def upsert(conn: Connection, table: Table, values: dict[str, Any], keys: list[st
     conn.execute(stmt.on_conflict_do_update(index_elements=keys, set_=changed))
 
 
+def insert_new(conn: Connection, table: Table, values: dict[str, Any], keys: list[str]) -> bool:
+    """INSERT ... ON CONFLICT (keys) DO NOTHING; True if the row was new.
+
+    Said by RETURNING, not rowcount: on PostgreSQL SQLAlchemy adds its own RETURNING of the
+    primary key to a one-row INSERT, and rowcount is then -1 whether or not a row went in.
+    """
+    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    return conn.execute(stmt.returning(*table.primary_key.columns)).first() is not None
+
+
 @functools.cache
 def _string_limits(table: Table) -> tuple[tuple[str, int | None], ...]:
     # String and its subclasses (Text: no length); not JSON or dates.

@@ -12,8 +12,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Select, Table, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from ..models import (
@@ -27,7 +25,7 @@ from ..models import (
     StationReport,
 )
 from ..models.base import isoformat
-from .sql import fit_strings, upsert
+from .sql import fit_strings, insert_new, upsert
 from .values import (
     ChargingLimitValue,
     DisplayMessageValue,
@@ -52,13 +50,7 @@ def _insert_new(conn: Connection, table: Table, rows: list[dict], keys: list[str
     """INSERT the rows whose key is not stored yet (ON CONFLICT DO NOTHING); how many were."""
     if not rows:
         return 0
-    insert_ = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    stored = 0
-    for row in rows:
-        result = conn.execute(insert_(table).values(**row)
-                              .on_conflict_do_nothing(index_elements=keys))
-        stored += result.rowcount or 0
-    return stored
+    return sum(insert_new(conn, table, row, keys) for row in rows)
 
 
 # Device events -----------------------------------------------------------------------------

@@ -94,6 +94,13 @@ class LiveServer:
         return out[-1].strip()
 
 
+def json_value(value):
+    """A JSON column as ``query`` reads it: SQLite gives its text, PostgreSQL the value."""
+    import json
+
+    return json.loads(value) if isinstance(value, str | bytes) else value
+
+
 def query(srv: LiveServer, sql: str, *params) -> list[tuple]:
     """Read the server's database from outside, as another process would."""
     from sqlalchemy import create_engine, text
