@@ -293,3 +293,33 @@ def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
     finally:
         srv.stop()
         engine.dispose()
+
+
+def test_0014_message_ids_go_past_32_bits(tmp_path):
+    """The per-message tables' ids have 64 bits on every database after 0014 (PostgreSQL's
+    serial had 32): a message-log row past 2**31 is stored, and rows from before stay."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(database_url(tmp_path))
+    row = ("INSERT INTO message_log (identity, direction, frame) "
+           "VALUES ('m1', 'in', '[2,\"1\",\"Heartbeat\",{}]')")
+    try:
+        srv.flask("db", "upgrade", "0013")
+        with engine.begin() as conn:
+            conn.execute(sa.text(row))
+        srv.flask("db", "upgrade")
+        srv.flask("db", "downgrade", "0013")
+        srv.flask("db", "upgrade")
+        past = 2**31 + 10
+        with engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('message_log', "
+                                     "'id'), :past)"), {"past": past})
+            else:
+                conn.execute(sa.text(row.replace("(identity", "(id, identity")
+                                     .replace("VALUES (", "VALUES (:past, ")), {"past": past})
+            conn.execute(sa.text(row))
+            ids = conn.execute(sa.text("SELECT id FROM message_log ORDER BY id")).scalars().all()
+        assert ids[0] == 1 and ids[-1] == past + 1
+        assert _differences(engine) == []
+    finally:
+        engine.dispose()

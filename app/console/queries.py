@@ -21,7 +21,6 @@ from ..models import (
     StatusNotification,
     Transaction,
 )
-from ..params import max_row_id
 from ..services import records
 from ..services import transactions_query as tx_query
 
@@ -295,14 +294,9 @@ def messages(charger_id: int, *, direction: str | None = None, action: str | Non
     if text:
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         stmt = stmt.where(MessageLog.frame.ilike(f"%{escaped}%", escape="\\"))
-    # A bound beyond what an id can be in this database (32 bits on PostgreSQL) bounds
-    # nothing, or leaves nothing after it; bound to the column it would fail in the driver.
-    largest = max_row_id(db.engine.dialect.name)
     if after_id is not None:
-        if after_id >= largest:
-            return []
         stmt = stmt.where(MessageLog.id > after_id)
-    if before_id is not None and before_id <= largest:
+    if before_id is not None:
         stmt = stmt.where(MessageLog.id < before_id)
     return list(db.session.execute(stmt.limit(limit)).scalars())
 

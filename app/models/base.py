@@ -1,9 +1,15 @@
-"""Column types shared by the models: timestamps are stored as naive UTC, returned aware."""
+"""Column types shared by the models: timestamps are stored as naive UTC, returned aware; the
+64-bit primary key of the per-message tables."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.types import DateTime, TypeDecorator
+from sqlalchemy.types import BigInteger, DateTime, Integer, TypeDecorator
+
+# The primary key of a table that grows by rows per charger message: BIGINT on PostgreSQL, where
+# INTEGER (serial) is 32 bits and a busy node's message log passes 2**31 rows within weeks;
+# on SQLite an INTEGER PRIMARY KEY (the 64-bit rowid) as before.
+BIG_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 def utcnow() -> datetime:

@@ -5,7 +5,7 @@ from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import BIG_ID, UTCDateTime, utcnow
 
 
 class Charger(db.Model):
@@ -100,7 +100,7 @@ class StatusNotification(db.Model):
     __tablename__ = "status_notifications"
     __table_args__ = (Index("ix_status_charger_id", "charger_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     evse_id: Mapped[int | None] = mapped_column(Integer)
     connector_id: Mapped[int] = mapped_column(Integer)

@@ -5,7 +5,7 @@ from sqlalchemy import Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import UTCDateTime
+from .base import BIG_ID, UTCDateTime
 
 
 class MessageLog(db.Model):
@@ -14,7 +14,7 @@ class MessageLog(db.Model):
     # retention deletes from the lowest ids (see services/retention.py).
     __table_args__ = (Index("ix_message_log_charger", "charger_id", "id"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     # No foreign key: frames of unknown or deleted chargers are kept too.
     charger_id: Mapped[int | None] = mapped_column(Integer)
     identity: Mapped[str] = mapped_column(String(64))

@@ -7,7 +7,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import BIG_ID, UTCDateTime, utcnow
 
 # Who saw a security event: the charger (SecurityEventNotification) or the CSMS itself (a
 # failed handshake, say, which has no charger).
@@ -19,7 +19,7 @@ class SecurityEvent(db.Model):
     __table_args__ = (Index("ix_security_events_charger", "charger_id", "timestamp"),
                       Index("ix_security_events_timestamp", "timestamp"))
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     charger_id: Mapped[int | None] = mapped_column(ForeignKey("chargers.id",
                                                               ondelete="CASCADE"))
     source: Mapped[str] = mapped_column(String(8))
@@ -41,7 +41,7 @@ class ChargerEvent(db.Model):
         Index("ix_charger_events_charger_time", "charger_id", "timestamp"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     event_id: Mapped[int] = mapped_column(BigInteger)
     timestamp = mapped_column(UTCDateTime)

@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from .base import UTCDateTime, utcnow
+from .base import BIG_ID, UTCDateTime, utcnow
 from .token import MAX_TOKEN_LENGTH, TOKEN_KEY_LENGTH, key_default
 
 
@@ -91,7 +91,7 @@ class TransactionEvent(db.Model):
         Index("ix_transaction_events_seq", "transaction_id", "seq_no", unique=True),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     transaction_id: Mapped[int] = mapped_column(
         ForeignKey("transactions.id", ondelete="CASCADE"))
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
@@ -112,7 +112,7 @@ class MeterValue(db.Model):
         Index("ix_meter_values_tx", "transaction_id", "timestamp"),
     )
 
-    id: Mapped[int] = mapped_column(primary_key=True)
+    id: Mapped[int] = mapped_column(BIG_ID, primary_key=True)
     charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
     connector_id: Mapped[int] = mapped_column(Integer)
     transaction_id: Mapped[int | None] = mapped_column(Integer)
