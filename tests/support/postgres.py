@@ -35,10 +35,19 @@ class PostgresServer:
             shutil.chown(self.dir, "postgres", "postgres")
         data = os.path.join(self.dir, "data")
         self._run(_bin("initdb"), "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-        self._run(_bin("pg_ctl"), "-D", data, "-l", os.path.join(self.dir, "log"), "-w", "-o",
-                  f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-                  "-c max_connections=500",
-                  "start")
+        # The free port may be taken by another process before the server binds it (a test
+        # suite running beside this one): then try another.
+        for attempt in range(3):
+            try:
+                self._run(_bin("pg_ctl"), "-D", data, "-l", os.path.join(self.dir, "log"), "-w",
+                          "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                          "-c fsync=off -c max_connections=500", "start")
+                return self
+            except subprocess.CalledProcessError:
+                with open(os.path.join(self.dir, "log"), errors="replace") as log:
+                    if attempt == 2 or "Address already in use" not in log.read():
+                        raise
+                self.port = free_port()
         return self
 
     def create_database(self, name: str) -> str:

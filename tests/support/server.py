@@ -28,14 +28,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+class PortTaken(RuntimeError):
+    """The port chosen was bound by another process before the server could."""
+
+
 class LiveServer:
     """A running Constellation: ``url``, ``ws_url``, ``env`` and a CLI runner on its database."""
 
     def __init__(self, env: dict[str, str] | None = None, instance_dir: str | None = None) -> None:
         self.instance_dir = instance_dir or tempfile.mkdtemp(prefix="constellation-test-")
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
+        self._use_port(free_port())
         self.env = {
             **os.environ,
             "CONSTELLATION_INSTANCE_DIR": self.instance_dir,
@@ -50,13 +52,32 @@ class LiveServer:
         self.log_path = Path(self.instance_dir) / "server.log"
         self.proc: subprocess.Popen | None = None
 
+    def _use_port(self, port: int) -> None:
+        old = getattr(self, "url", None)
+        self.port = port
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.ws_url = f"ws://127.0.0.1:{self.port}/ocpp"
+        if old is not None and self.env.get("PUBLIC_BASE_URL") == old:
+            self.env["PUBLIC_BASE_URL"] = self.url
+
     def flask(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT,
                               env=self.env, capture_output=True, text=True, check=check)
 
     def start(self) -> LiveServer:
         self.flask("db", "upgrade")
+        # free_port can hand out a port another process (a test suite running beside this one)
+        # takes before gunicorn binds it: then start again on another.
+        for _attempt in range(3):
+            try:
+                return self._start()
+            except PortTaken:
+                self._use_port(free_port())
+        return self._start()
+
+    def _start(self) -> LiveServer:
         log = open(self.log_path, "ab")
+        offset = self.log_path.stat().st_size
         self.proc = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--bind",
              f"127.0.0.1:{self.port}", "wsgi:app"],
@@ -65,7 +86,9 @@ class LiveServer:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log_path.read_text()[-3000:]}")
+                if b"Address already in use" in self.log_path.read_bytes()[offset:]:
+                    raise PortTaken(self.port)
+                raise RuntimeError(f"server exited: {self.log()[-3000:]}")
             try:
                 if requests.get(self.url + "/healthz", timeout=5).status_code == 200:
                     return self
