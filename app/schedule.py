@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
 import time
 from collections.abc import Callable, Mapping
 
@@ -108,6 +110,8 @@ def run_cron(app: Flask, queue_name: str) -> None:
     from redis.exceptions import RedisError
     from rq.scripts import acquire_or_refresh_lock, release_lock
 
+    # Stopped by the worker (SIGTERM): leave through ``finally`` and hand the lock on.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     parent = os.getppid()
     connection = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=5)
     scheduler = cron_scheduler(connection, queue_name, app.config["SCHEDULE_INTERVALS"])

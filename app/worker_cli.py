@@ -32,13 +32,33 @@ def _redis():
 
 @bp.cli.command("worker")
 @click.option("--queue", "queues", multiple=True, default=[QUEUE_NAME], show_default=True)
-@click.option("--with-scheduler", is_flag=True, help="Also run RQ's scheduler for timed jobs.")
+@click.option("--with-scheduler", is_flag=True,
+              help="Also run RQ's schedulers: timed jobs (enqueue_at/in) and the periodic "
+                   "jobs of app/schedule.py (one worker of all enqueues them at a time).")
 @click.option("--burst", is_flag=True, help="Exit when the queues are empty.")
 def worker(queues: tuple[str, ...], with_scheduler: bool, burst: bool) -> None:
     """Run an RQ worker for Constellation's queues."""
+    from multiprocessing import get_context
+
     from rq import Worker
 
-    Worker(list(queues), connection=_redis()).work(with_scheduler=with_scheduler, burst=burst)
+    from .schedule import run_cron
+
+    connection = _redis()
+    cron = None
+    if with_scheduler and not burst:
+        # Forked before the worker starts any thread; RQ runs its own scheduler the same way.
+        cron = get_context("fork").Process(
+            target=run_cron, args=(current_app._get_current_object(), queues[0]),
+            name="constellation-cron", daemon=True)
+        cron.start()
+    try:
+        Worker(list(queues), connection=connection).work(with_scheduler=with_scheduler,
+                                                         burst=burst)
+    finally:
+        if cron is not None and cron.is_alive():
+            cron.terminate()
+            cron.join(10)
 
 
 @bp.cli.group("jobs")

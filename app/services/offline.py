@@ -45,7 +45,8 @@ def detect(conn: Connection, now: datetime, default_interval: float, factor: flo
     watched = conn.execute(select(
         chargers.c.id, chargers.c.heartbeat_interval, chargers.c.last_heartbeat,
         chargers.c.connected_at,
-    ).where(chargers.c.enabled.is_(True), chargers.c.decommissioned_at.is_(None))).all()
+    ).where(chargers.c.enabled.is_(True), chargers.c.decommissioned_at.is_(None))
+        .order_by(chargers.c.id)).all()
     active = dict(conn.execute(select(alerts.c.charger_id, alerts.c.id).where(
         alerts.c.kind == OFFLINE, alerts.c.cleared_at.is_(None))).all())
     silent: dict[int, str] = {}
