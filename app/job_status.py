@@ -59,6 +59,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _status(job) -> str:
+    status = job.get_status(refresh=False)
+    return getattr(status, "value", status) or "unknown"  # JobStatus is a str Enum
+
+
 def job_to_dict(job) -> dict[str, Any]:
     from rq.results import Result
 
@@ -68,7 +73,7 @@ def job_to_dict(job) -> dict[str, Any]:
         "id": job.id,
         "function": job.func_name,
         "queue": job.origin,
-        "status": str(job.get_status(refresh=False) or "unknown"),
+        "status": _status(job),
         "enqueued_at": _time(job.enqueued_at),
         "started_at": _time(job.started_at),
         "ended_at": _time(job.ended_at),
