@@ -67,7 +67,7 @@ def jobs(intervals: Mapping[str, float]) -> list[tuple[str, Callable, float]]:
 
 # Without Redis: in the web process -------------------------------------------------------------
 
-def run_in_process(app: Flask, sleep: Callable[[float], None] = time.sleep) -> None:
+def run_in_process(app: Flask) -> None:
     """Run the schedule forever in this process (each job first at start-up)."""
     due = {name: 0.0 for name, _, _ in jobs(app.config["SCHEDULE_INTERVALS"])}
     while True:
@@ -82,7 +82,9 @@ def run_in_process(app: Flask, sleep: Callable[[float], None] = time.sleep) -> N
             except Exception:  # noqa: BLE001 - one failing job must not stop the others
                 log.exception("scheduled job %s failed", name)
             due[name] = time.monotonic() + seconds
-        sleep(max(0.2, min(due.values(), default=now + 60) - time.monotonic()))
+        # time.sleep looked up here, not bound at import: under gevent it must be the patched
+        # one (this module may be imported before the worker patches it).
+        time.sleep(max(0.2, min(due.values(), default=now + 60) - time.monotonic()))
 
 
 # With Redis: RQ's cron scheduler ------------------------------------------------------------
