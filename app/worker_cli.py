@@ -1,13 +1,17 @@
-"""``flask worker`` (an RQ worker inside the app context) and ``flask jobs ping``."""
+"""``flask worker`` (an RQ worker inside the app context), ``flask jobs ping`` and
+``flask jobs run`` (one scheduled job now, in this process)."""
 from __future__ import annotations
 
+import json
 import time
+from datetime import date
 from urllib.parse import urlsplit
 
 import click
 from flask import Blueprint, current_app
 
 from .jobs import QUEUE_NAME
+from .schedule import DEFAULTS
 
 bp = Blueprint("worker_cli", __name__, cli_group=None)
 
@@ -86,3 +90,26 @@ def ping(timeout: float) -> None:
             raise click.ClickException(f"job {job.id} failed")
         time.sleep(0.1)
     raise click.ClickException(f"no worker answered within {timeout:g} s (job {job.id})")
+
+
+@jobs.command("run")
+@click.argument("name", type=click.Choice(sorted(DEFAULTS)))
+@click.option("--day", help="daily_energy: the UTC day to recompute (YYYY-MM-DD); default "
+                            "yesterday.")
+def run(name: str, day: str | None) -> None:
+    """Run one scheduled job now, in this process (no worker or Redis needed)."""
+    from . import jobs as job_module
+
+    func = getattr(job_module, DEFAULTS[name][0])
+    if day is not None:
+        if name != "daily_energy":
+            raise click.UsageError("--day is for daily_energy only")
+        try:
+            date.fromisoformat(day)
+        except ValueError:
+            raise click.BadParameter(f"expected YYYY-MM-DD, got {day!r}",
+                                     param_hint="--day") from None
+        outcome = func(day)
+    else:
+        outcome = func()
+    click.echo(json.dumps({"job": name, "result": outcome}))

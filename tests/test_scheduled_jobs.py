@@ -236,3 +236,21 @@ def test_schedule_intervals_are_read_strictly():
                 "offline_detection=-1", "offline_detection=nan"):
         with pytest.raises(ValueError):
             parse_intervals(bad)
+
+
+def test_flask_jobs_run_runs_one_scheduled_job_now(tmp_path):
+    import json
+
+    from tests.support.server import LiveServer
+
+    srv = LiveServer(env={"REDIS_URL": ""}, instance_dir=str(tmp_path))
+    srv.flask("db", "upgrade")
+    done = srv.flask("jobs", "run", "daily_energy", "--day", "2030-06-01")
+    assert json.loads(done.stdout) == {"job": "daily_energy", "result": {
+        "day": "2030-06-01", "chargers": 0, "energy_wh": 0.0, "sessions": 0}}
+    assert json.loads(srv.flask("jobs", "run", "offline_detection").stdout)["result"] == {
+        "raised": 0, "cleared": 0}
+    bad = srv.flask("jobs", "run", "daily_energy", "--day", "June", check=False)
+    assert bad.returncode != 0 and "expected YYYY-MM-DD" in bad.stderr
+    unknown = srv.flask("jobs", "run", "nothing", check=False)
+    assert unknown.returncode != 0 and "offline_detection" in unknown.stderr
