@@ -71,6 +71,17 @@ def test_a_silent_charger_raises_an_alert_that_clears_when_it_talks(live_server_
         assert cleared[0]["cleared_at"] is not None and not cleared[0]["active"]
     assert api.get("/alerts", params={"active": "maybe"}).status_code == 400
     assert api.get("/alerts", params={"charger": "nobody"}).status_code == 404
+    assert api.post(f"/alerts/{2**63}/acknowledge").status_code == 404
     # No Redis: the jobs run in the web process and have no RQ status.
     reply = api.get("/jobs/some-id")
     assert reply.status_code == 503 and "REDIS_URL is not set" in reply.json()["message"]
+    admin_page = _console(srv, "alerts-admin").get(srv.url + "/console/jobs", timeout=30)
+    assert admin_page.status_code == 200 and "REDIS_URL is not set" in admin_page.text
+    srv.create_user("alerts-viewer", role="viewer")
+    viewer = _console(srv, "alerts-viewer")
+    assert viewer.get(srv.url + "/console/jobs", timeout=30).status_code == 403
+    assert viewer.get(srv.url + "/console/alerts", timeout=30).status_code == 200
+    assert viewer.post(srv.url + f"/console/alerts/{alert['id']}/acknowledge",
+                       timeout=30).status_code == 403
+    assert Api(srv.url, srv.create_user("jobs-viewer", role="viewer")).get(
+        "/jobs/some-id").status_code == 403
