@@ -114,13 +114,14 @@ def recent(app: Flask, limit: int = 50) -> list[dict[str, Any]]:
 
     def fetch(connection):
         queue = Queue(QUEUE_NAME, connection=connection)
-        ids: list[str] = queue.get_job_ids(0, limit - 1)
+        ids: list[str] = queue.get_job_ids(0, limit)
         for registry in (queue.started_job_registry, queue.scheduled_job_registry,
                          queue.finished_job_registry, queue.failed_job_registry):
             ids += registry.get_job_ids(0, limit - 1, desc=True)
         jobs = [job for job in Job.fetch_many(list(dict.fromkeys(ids)), connection=connection)
                 if job is not None]
-        jobs.sort(key=lambda j: j.enqueued_at or j.created_at or datetime.min, reverse=True)
+        # ISO times in UTC sort as text, whether RQ gave aware or naive datetimes.
+        jobs.sort(key=lambda j: _time(j.enqueued_at or j.created_at) or "", reverse=True)
         return [job_to_dict(job) for job in jobs[:limit]]
 
     return _redis_call(app, fetch)
