@@ -1,8 +1,9 @@
-"""The scheduled jobs' services below the wire, on a real SQLite database: offline alerts,
-reservation and stale-command expiry, meter-value downsampling and the daily energy summary;
-and the jobs themselves in an app context, as a worker runs them."""
+"""The scheduled jobs' services below the wire, on real SQLite and PostgreSQL databases:
+offline alerts, reservation and stale-command expiry, meter-value downsampling and the daily
+energy summary; and the jobs themselves in an app context, as a worker runs them."""
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -11,16 +12,25 @@ import sqlalchemy as sa
 NOW = datetime(2030, 6, 2, 12, 0, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def app(tmp_path, monkeypatch):
+_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app(request, tmp_path, monkeypatch):
     from app import create_app
     from app.extensions import db
 
     monkeypatch.setenv("CONSTELLATION_INSTANCE_DIR", str(tmp_path))
-    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path}/jobs.db"})
+    url = f"sqlite:///{tmp_path}/jobs.db"
+    if request.param == "postgresql":
+        url = request.getfixturevalue("postgres").create_database(
+            f"constellation_jobs_{next(_databases)}")
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         db.create_all()
         yield app
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _charger(identity: str, **fields):
