@@ -37,7 +37,7 @@ def _charger(identity: str, **fields):
     from app.extensions import db
     from app.models import Charger
 
-    charger = Charger(identity=identity, registration_status="accepted", **fields)
+    charger = Charger(identity=identity, **{"registration_status": "accepted", **fields})
     db.session.add(charger)
     db.session.commit()
     return charger.id
@@ -63,23 +63,30 @@ def test_a_silent_charger_gets_one_offline_alert_which_clears_when_heard_again(a
     _charger("default-interval", connected_at=NOW - timedelta(seconds=500))  # 300 s x 2 + 30
     _charger("never-seen")
     _charger("retired", last_heartbeat=NOW - timedelta(days=9), decommissioned_at=NOW)
+    refused = _charger("refused", last_heartbeat=NOW - timedelta(days=9))
 
     def detect(at):
         with db.engine.begin() as conn:
             return offline.detect(conn, at, 300.0, 2.0, 30.0)
 
-    assert detect(NOW).as_dict() == {"raised": 1, "cleared": 0}
-    assert _alerts() == [("quiet", "offline", True)]
+    assert detect(NOW).as_dict() == {"raised": 2, "cleared": 0}
+    assert _alerts() == [("quiet", "offline", True), ("refused", "offline", True)]
+    # Rejected from now on: not expected to keep in touch, its alert is cleared.
+    db.session.get(Charger, refused).registration_status = "rejected"
+    db.session.commit()
+    assert detect(NOW).as_dict() == {"raised": 0, "cleared": 1}
+    assert _alerts() == [("quiet", "offline", True), ("refused", "offline", False)]
     assert detect(NOW + timedelta(seconds=1)).as_dict() == {"raised": 0, "cleared": 0}
     # Heard again (any frame writes last_heartbeat): the next run clears it.
     db.session.get(Charger, quiet).last_heartbeat = NOW + timedelta(seconds=2)
     db.session.commit()
     assert detect(NOW + timedelta(seconds=3)).as_dict() == {"raised": 0, "cleared": 1}
-    assert _alerts() == [("quiet", "offline", False)]
+    assert _alerts() == [("quiet", "offline", False), ("refused", "offline", False)]
     # Silent again later: a new alert, the old one stays in the history.
     assert detect(NOW + timedelta(seconds=400)).as_dict()["raised"] == 3
-    assert _alerts() == [("quiet", "offline", False), ("quiet", "offline", True),
-                         ("chatty", "offline", True), ("default-interval", "offline", True)]
+    assert _alerts() == [("quiet", "offline", False), ("refused", "offline", False),
+                         ("quiet", "offline", True), ("chatty", "offline", True),
+                         ("default-interval", "offline", True)]
 
 
 def test_alert_queries_and_acknowledgement(app):

@@ -4,8 +4,9 @@
 Heard means any frame (``chargers.last_heartbeat``, written for every frame received) or the
 handshake (``connected_at``). Allowed silence: the charger's heartbeat interval (what its boot
 reply told it, else ``OCPP_HEARTBEAT_INTERVAL``) times ``OFFLINE_FACTOR``, plus
-``OFFLINE_GRACE_SECONDS``. Chargers never heard at all, disabled or decommissioned ones are not
-watched (an alert of theirs is cleared).
+``OFFLINE_GRACE_SECONDS``. Only accepted, enabled chargers that were heard at least once are
+watched: a pending or rejected charger is not expected to keep in touch, and an alert of a
+charger no longer watched (disabled, decommissioned, rejected) is cleared.
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def detect(conn: Connection, now: datetime, default_interval: float, factor: flo
     watched = conn.execute(select(
         chargers.c.id, chargers.c.heartbeat_interval, chargers.c.last_heartbeat,
         chargers.c.connected_at,
-    ).where(chargers.c.enabled.is_(True), chargers.c.decommissioned_at.is_(None))
+    ).where(chargers.c.enabled.is_(True), chargers.c.decommissioned_at.is_(None),
+            chargers.c.registration_status == "accepted")
         .order_by(chargers.c.id)).all()
     active = dict(conn.execute(select(alerts.c.charger_id, alerts.c.id).where(
         alerts.c.kind == OFFLINE, alerts.c.cleared_at.is_(None))).all())
