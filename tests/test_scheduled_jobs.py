@@ -158,7 +158,7 @@ def test_commands_pending_long_after_their_timeout_are_closed_as_expired(app):
 
 def test_old_meter_values_fold_into_15_minute_aggregates_once(app, monkeypatch):
     from app.extensions import db
-    from app.models import MeterValue, MeterValueAggregate
+    from app.models import MeterValue, MeterValueAggregate, Transaction
     from app.services import meter_rollup
 
     cid = _charger("mv-1")
@@ -174,6 +174,13 @@ def test_old_meter_values_fold_into_15_minute_aggregates_once(app, monkeypatch):
     db.session.add(MeterValue(charger_id=cid, connector_id=1, timestamp=recent,
                               measurand="Power.Active.Import", unit="W", value=1.0,
                               raw_value="1"))
+    # A transaction still running keeps its raw values, however old (its energy so far).
+    running = Transaction(charger_id=cid, connector_id=2, started_at=old)
+    db.session.add(running)
+    db.session.flush()
+    db.session.add(MeterValue(charger_id=cid, connector_id=2, transaction_id=running.id,
+                              timestamp=old, measurand="Energy.Active.Import.Register",
+                              unit="Wh", value=5.0, raw_value="5"))
     db.session.commit()
     # Two rows a slice: the first bucket is split over slices and merged into one row.
     monkeypatch.setattr(meter_rollup, "SLICE", 2)
@@ -192,8 +199,8 @@ def test_old_meter_values_fold_into_15_minute_aggregates_once(app, monkeypatch):
             for a in aggregates] == [
         (old, 100.0, 300.0, 200.0, 200.0, 3, 7),
         (old + timedelta(minutes=15), 500.0, 500.0, 500.0, 500.0, 1, 7)]
-    assert [m.timestamp for m in db.session.execute(sa.select(MeterValue)).scalars()] == [
-        recent]
+    assert sorted(m.timestamp for m in db.session.execute(sa.select(MeterValue)).scalars()) == [
+        old, recent]
 
 
 def test_daily_energy_per_charger_and_node_total_is_recomputable(app):

@@ -2,6 +2,10 @@
 ``METER_VALUE_RAW_DAYS`` are folded into 15-minute ``meter_value_aggregates`` (min, max, avg,
 last, count per series) and deleted, one slice per call.
 
+Values of a transaction still running are kept raw whatever their age: its energy so far and
+an operator's close read its newest register reading. Age is the value's own timestamp (the
+charger's clock: a charger whose clock is years behind has its values folded early).
+
 A series is (charger, connector or EVSE, transaction, measurand, phase, location, unit). The
 fold and the delete are one transaction, so a slice is folded exactly once: a second run finds
 nothing left to fold. A bucket split over two slices is merged into the same aggregate row.
@@ -10,12 +14,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
-from ..models import MeterValue, MeterValueAggregate
+from ..models import MeterValue, MeterValueAggregate, Transaction
 
 raw = MeterValue.__table__
+transactions = Transaction.__table__
 agg = MeterValueAggregate.__table__
 BUCKET = timedelta(minutes=15)
 SLICE = 5000
@@ -48,7 +53,11 @@ def fold(conn: Connection, now: datetime, raw_days: float) -> int:
     # Oldest first by id, as the message log is pruned: no index on timestamp needed.
     rows = conn.execute(select(raw.c.id, raw.c.timestamp, raw.c.value,
                                *(raw.c[name] for name in SERIES))
-                        .where(raw.c.timestamp < cutoff).order_by(raw.c.id).limit(SLICE)).all()
+                        .where(raw.c.timestamp < cutoff, or_(
+                            raw.c.transaction_id.is_(None),
+                            raw.c.transaction_id.not_in(select(transactions.c.id).where(
+                                transactions.c.stopped_at.is_(None)))))
+                        .order_by(raw.c.id).limit(SLICE)).all()
     if not rows:
         return 0
     buckets: dict[tuple, dict] = {}
