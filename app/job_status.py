@@ -125,3 +125,17 @@ def recent(app: Flask, limit: int = 50) -> list[dict[str, Any]]:
         return [job_to_dict(job) for job in jobs[:limit]]
 
     return _redis_call(app, fetch)
+
+
+def schedule(app: Flask) -> list[dict[str, Any]]:
+    """The periodic jobs as the cron scheduler that holds the lock enqueues them: name,
+    interval, when last and next enqueued, and which scheduler (host:pid)."""
+    from rq.cron import CronScheduler
+
+    def fetch(connection):
+        return [{"name": job.name, "function": job.func_name, "interval": job.interval,
+                 "latest": _time(job.latest_enqueue_time),
+                 "next": _time(job.next_enqueue_time), "scheduler": scheduler.name}
+                for scheduler in CronScheduler.all(connection) for job in scheduler.get_jobs()]
+
+    return _redis_call(app, fetch)

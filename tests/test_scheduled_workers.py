@@ -152,6 +152,7 @@ def test_workers_run_every_scheduled_job_and_admins_see_the_jobs(redis_url, tmp_
         assert viewer.get(f"/jobs/{job_id}").status_code == 403
         page = _console(srv, "jobs-admin").get(srv.url + "/console/jobs", timeout=30).text
         assert failing.id in page and "app.jobs.detect_offline" in page
+        assert "constellation.daily_energy" in page  # the schedule, from the cron scheduler
 
         # The holder's worker stops: the other worker's scheduler takes over.
         stopping = next(w for w in workers if w.pid == _ppid(holder.pid))

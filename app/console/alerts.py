@@ -41,9 +41,11 @@ def alert_acknowledge(alert_id: int):
 @bp.get("/jobs")
 @admin_only
 def jobs():
-    rows, unavailable = [], None
+    rows, scheduled, unavailable = [], [], None
     try:
         rows = job_status.recent(current_app)
+        scheduled = job_status.schedule(current_app)
     except job_status.JobsUnavailable as exc:
         unavailable = exc.message
-    return render_template("console/jobs.html", jobs=rows, unavailable=unavailable)
+    return render_template("console/jobs.html", jobs=rows, schedule=scheduled,
+                           unavailable=unavailable)
