@@ -1,9 +1,13 @@
-"""Gunicorn settings: one gevent worker holds every charger socket (docs/performance.md)."""
+"""Gunicorn settings: gevent workers, each holding its share of the charger sockets
+(docs/performance.md). ``WEB_WORKERS`` sets how many (1 by default; more need ``REDIS_URL``)."""
 import os
 
 bind = os.environ.get("BIND", "127.0.0.1:8888")
 worker_class = "gevent"
-workers = 1
+try:
+    workers = max(1, int(os.environ.get("WEB_WORKERS", "").strip() or "1"))
+except ValueError:
+    workers = 1  # on_starting names the bad value and stops
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
 timeout = 60
 graceful_timeout = 10

@@ -58,14 +58,18 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
     sock.init_app(app)
+    from .console.throttle import make_throttle
+    from .events import make_bus
     from .ocpp.supported import build_registry
-    from .services.routing import LocalRouter
     from .transport.registry import Registry
 
     # Process-wide resources, wired here and found through ``runtime`` (never module globals).
     app.extensions["ocpp_versions"] = build_registry()
     app.extensions["constellation.registry"] = Registry()
-    app.extensions["constellation.router"] = LocalRouter(app.extensions["constellation.registry"])
+    app.extensions["constellation.router"] = _router(app, app.extensions["constellation.registry"])
+    # In-process without REDIS_URL; with it, shared by every process and host (Redis).
+    app.extensions["constellation.events"] = make_bus(app.config)
+    app.extensions["constellation.login_throttle"] = make_throttle(app.config)
     with app.app_context():
         from .storage.sqlite import configure_sqlite
 
@@ -84,3 +88,14 @@ def create_app(overrides: dict | None = None) -> Flask:
     websocket.init_app(app)
     headers.init_app(app)  # CSP, framing, nosniff, referrer on every response
     return app
+
+
+def _router(app: Flask, registry):
+    """Through Redis when ``REDIS_URL`` is set (several processes or hosts), else in-process."""
+    from .services.routing import LocalRouter
+
+    if app.config.get("REDIS_URL"):
+        from .services.redis_routing import RedisRouter
+
+        return RedisRouter(app, registry, app.config["REDIS_URL"])
+    return LocalRouter(app, registry)

@@ -72,6 +72,27 @@ def _database_url(default: str) -> str:
     return raw
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url() -> str:
+    """REDIS_URL, empty or a URL redis-py can use (checked here, so never on a charger's path)."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get("REDIS_URL", "").strip()
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in REDIS_SCHEMES:
+        raise ConfigError("REDIS_URL is not a Redis URL; expected redis://host:6379/0, "
+                          "rediss://... or unix:///path/to/redis.sock")
+    return raw
+
+
 def _schedule(name: str) -> dict[str, float]:
     from .schedule import parse_intervals
 
@@ -91,7 +112,9 @@ def load_config() -> dict:
         # PRAGMA synchronous for SQLite: FULL fsyncs the WAL at each (group) commit, so a reply
         # is never sent for data a power cut could take away. NORMAL trades that for speed.
         "SQLITE_SYNCHRONOUS": _choice("SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "OFF")),
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "REDIS_URL": _redis_url(),
+        # With Redis: how long live events are batched before they go to the other processes.
+        "EVENTS_FLUSH_SECONDS": _float("EVENTS_FLUSH_SECONDS", 0.05),
         # OCPP transport
         "OCPP_PATH_PREFIX": "/" + os.environ.get("OCPP_PATH_PREFIX", "/ocpp").strip("/"),
         "OCPP_HEARTBEAT_INTERVAL": _int("OCPP_HEARTBEAT_INTERVAL", 300),

@@ -37,6 +37,14 @@ def run_operation(identity: str, name: str, args: dict | None = None,
     return {**commands.command_to_dict(command), "operation": name}
 
 
+def run_bulk_operation(bulk_id: int) -> dict:
+    """Run a recorded bulk operation (``services.bulk_operations``) to its end or its
+    cancellation; return its summary. Raises when the bulk operation cannot run."""
+    from .services import bulk_operations
+
+    return bulk_operations.run(bulk_id)
+
+
 def _run(fn: Callable, *args: Any) -> Any:
     """``fn(conn, *args)`` in one transaction: through this process's group writer if it has
     one (SQLite has one writer), else on a connection of its own."""

@@ -1,5 +1,6 @@
-"""Per-process runtime objects: the version registry, the charger registry and the command
-router (wired in ``create_app``), the group writer of this process and its start-up housekeeping.
+"""Per-process runtime objects: the version registry, the charger registry, the command
+router, the live-event bus and the login throttle (wired in ``create_app``), the group writer
+of this process and its start-up housekeeping.
 
 Created after gunicorn has forked the worker (``startup``, from gunicorn's ``post_worker_init``)
 or on first use, never at import.
@@ -12,14 +13,15 @@ import threading
 from typing import TYPE_CHECKING
 
 from flask import Flask
-from sqlalchemy import select, update
 
 from .extensions import db
-from .models import Charger, Command
+from .models import Charger
 from .ocpp.versions import VersionRegistry
 from .storage.writer import GroupWriter
 
 if TYPE_CHECKING:
+    from .console.throttle import Throttle
+    from .events import EventBus
     from .services.routing import CommandRouter
     from .transport.registry import Registry
 
@@ -40,6 +42,16 @@ def registry(app: Flask) -> Registry:
 def router(app: Flask) -> CommandRouter:
     """How a command reaches the process holding the charger's socket (``create_app``)."""
     return app.extensions["constellation.router"]
+
+
+def events(app: Flask) -> EventBus:
+    """Live events for the console: this process's, or the cluster's through Redis."""
+    return app.extensions["constellation.events"]
+
+
+def login_throttle(app: Flask) -> Throttle:
+    """Failed-login counters: in this process, or shared through Redis (``create_app``)."""
+    return app.extensions["constellation.login_throttle"]
 
 
 def writer(app: Flask) -> GroupWriter:
@@ -73,15 +85,21 @@ def current_writer(app: Flask) -> GroupWriter | None:
 
 def startup(app: Flask) -> None:
     """Start this serving process's writer, and with it clear what a dead process of this host
-    left behind (connection marks, commands in flight), before the first request is served."""
+    left behind (connection marks, commands in flight), before the first request is served;
+    and serve the commands other processes route here; and start the event bus's background
+    work (after the fork, where it runs)."""
     writer(app)
+    router(app).start()
+    events(app).start()
 
 
 def shutdown(app: Flask) -> None:
-    """Write what the writer still holds (message log, last-seen times); gunicorn calls this."""
+    """Write what the writer still holds (message log, last-seen times) and send the events
+    still batched; gunicorn calls this."""
     existing = app.extensions.get("constellation.writer")
     if existing is not None and existing[0] == os.getpid():
         existing[1].flush()
+    events(app).close()  # after the writer: Redis being slow must not cost stored data
 
 
 def _maintenance(app: Flask) -> None:
@@ -92,39 +110,25 @@ def _maintenance(app: Flask) -> None:
     run_in_process(app)
 
 
-INTERRUPTED = "Interrupted"
-
-
 def _clear_stale_sessions(engine) -> None:
     """Chargers still marked connected to a process of this host that no longer runs: clear
     the marks, and close the commands that process was waiting on (they can never be answered:
     the socket died with it)."""
     from .models import utcnow
+    from .services import sessions
     from .transport.registry import node_id
 
     host = node_id().rsplit(":", 1)[0]
-    chargers = Charger.__table__
-    commands = Command.__table__
-    now = utcnow()
     with engine.begin() as conn:
-        owners = conn.execute(
-            chargers.select().with_only_columns(chargers.c.session_owner)
-            .where(chargers.c.session_owner.like(f"{host}:%")).distinct()
-        ).scalars().all()
-        for owner in owners:
-            # "host:pid:serial"; the host part is ours (the LIKE above), the pid follows it.
+        for owner in sessions.owners(conn):
+            if not owner.startswith(f"{host}:"):
+                continue
+            # "host:pid:serial"; the host part is ours, the pid follows it.
             rest = owner[len(host) + 1:].split(":")
             pid = int(rest[0]) if rest[0].isdigit() else -1
             if pid != os.getpid() and _alive(pid):
                 continue
-            owned = select(chargers.c.id).where(chargers.c.session_owner == owner)
-            closed = conn.execute(update(commands).where(
-                commands.c.charger_id.in_(owned), commands.c.status == "pending"
-            ).values(status="error", error_code=INTERRUPTED,
-                     error_description="the server restarted before the charger answered",
-                     completed_at=now)).rowcount
-            conn.execute(update(chargers).where(chargers.c.session_owner == owner)
-                         .values(session_owner=None, disconnected_at=now))
+            closed = sessions.clear_owner(conn, owner, utcnow())
             log.info("cleared stale connection marks of %s (%d command(s) interrupted)",
                      owner, closed)
 

@@ -43,12 +43,34 @@ def check_database(engine: Engine) -> None:
                            f"{_first_line(exc)}") from None
 
 
+def check_workers(workers: int, redis_url: str) -> None:
+    """More than one serving process shares chargers, commands and events through Redis."""
+    if workers < 1:
+        raise StartupError(f"WEB_WORKERS must be at least 1, got {workers}")
+    if workers > 1 and not redis_url:
+        raise StartupError(f"WEB_WORKERS={workers} needs REDIS_URL: several processes share "
+                           "their chargers' commands and live events through Redis (set "
+                           "REDIS_URL, or run one worker)")
+
+
+def web_workers() -> int:
+    """``WEB_WORKERS`` (gunicorn worker processes), 1 when unset."""
+    import os
+
+    raw = os.environ.get("WEB_WORKERS", "").strip() or "1"
+    try:
+        return int(raw)
+    except ValueError:
+        raise StartupError(f"WEB_WORKERS must be a whole number, got {raw!r}") from None
+
+
 def check() -> None:
     """The configuration and the database, as a serving process will see them."""
     try:
         config = load_config()
     except ConfigError as exc:
         raise StartupError(str(exc)) from None
+    check_workers(web_workers(), config["REDIS_URL"])
     try:
         engine = create_engine(config["SQLALCHEMY_DATABASE_URI"])
     except (SQLAlchemyError, ImportError) as exc:

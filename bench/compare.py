@@ -11,6 +11,7 @@ Usage (bench/run_all.sh raises the descriptor limit first)::
     bench/run_all.sh                      # full: 4 scenarios x 2 servers, about 6 minutes
     bench/run_all.sh --quick              # smoke run for CI, under 30 s, exits 1 on any error
     bench/run_all.sh --servers ours --only hb-closed,meter-closed --profile
+    bench/run_all.sh --previous b2dfb07 --only meter-closed,tx-closed-201  # against a commit
 """
 
 from __future__ import annotations
@@ -142,13 +143,14 @@ class Server:
     """A CSMS under test, started in its own session so stopping it stops its workers too."""
 
     def __init__(
-        self, kind: str, port: int, log: Path, env: dict[str, str], enrol: list[str] = ()
+        self, kind: str, port: int, log: Path, env: dict[str, str], enrol: list[str] = (),
+        root: Path = ROOT,
     ) -> None:
         self.kind, self.port, self.log = kind, port, log
         self.instance: str | None = None
         venv_bin = Path(PY).parent
         environ = dict(os.environ)
-        if kind == "ours":
+        if kind in ("ours", "previous"):
             self.instance = tempfile.mkdtemp(prefix="bench-inst-")
             environ.update(
                 CONSTELLATION_INSTANCE_DIR=self.instance,
@@ -159,12 +161,12 @@ class Server:
             environ.update(env)
             subprocess.run(
                 [str(venv_bin / "flask"), "--app", "wsgi", "db", "upgrade"],
-                cwd=ROOT, env=environ, check=True, capture_output=True,
+                cwd=root, env=environ, check=True, capture_output=True,
             )  # fmt: skip
             if enrol:
                 # First contact enrols a charger with its own commit in the handshake, which is
                 # slow (see docs/performance.md); steady-state runs start from a known fleet.
-                subprocess.run([PY, "-c", PREENROL], cwd=ROOT, env=environ, check=True,
+                subprocess.run([PY, "-c", PREENROL], cwd=root, env=environ, check=True,
                                input=json.dumps(enrol), text=True, capture_output=True)  # fmt: skip
             cmd = [str(venv_bin / "gunicorn"), "-c", "gunicorn.conf.py",
                    "--bind", f"127.0.0.1:{port}", "wsgi:app"]  # fmt: skip
@@ -176,7 +178,7 @@ class Server:
         self.cmd = cmd
         self._log = open(log, "w")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=environ, stdout=self._log, stderr=subprocess.STDOUT,
+            cmd, cwd=root, env=environ, stdout=self._log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
         self._wait_ready()
@@ -222,11 +224,13 @@ class Server:
 
 
 def run_scenario(
-    kind: str, sc: Scenario, outdir: Path, env: dict[str, str], profile: bool, preenrol: bool
+    kind: str, sc: Scenario, outdir: Path, env: dict[str, str], profile: bool, preenrol: bool,
+    roots: dict[str, Path],
 ) -> dict:
     """Fresh server, one fleet run, server stopped; returns fleet.py's JSON result."""
     enrol = fleet_identities(sc.args) if preenrol else []
-    server = Server(kind, free_port(), outdir / f"{kind}-{sc.name}.server.log", env, enrol)
+    server = Server(kind, free_port(), outdir / f"{kind}-{sc.name}.server.log", env, enrol,
+                    roots.get(kind, ROOT))
     spy = None
     try:
         cmd = [PY, str(BENCH / "fleet.py"), "--url", server.url, "--json",
@@ -302,6 +306,15 @@ def table(results: dict[tuple[str, str], dict], kinds: list[str], scenarios, mar
     return "\n".join(lines)
 
 
+def previous_checkout(ref: str) -> Path:
+    """A detached worktree of ``ref`` beside this checkout's venv, to run as "previous"."""
+    where = Path(tempfile.mkdtemp(prefix="bench-previous-")) / "src"
+    subprocess.run(["git", "worktree", "add", "--detach", str(where), ref], cwd=ROOT,
+                   check=True, capture_output=True)  # fmt: skip
+    (where / ".venv").symlink_to(Path(PY).parent.parent)
+    return where
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the chosen scenarios on the chosen servers; exit 1 if any run counted an error."""
     p = argparse.ArgumentParser(description="Side-by-side OCPP benchmark")
@@ -315,10 +328,17 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--env", action="append", default=[], metavar="KEY=VALUE",
                    help="server environment, e.g. SQLITE_SYNCHRONOUS=NORMAL")  # fmt: skip
     p.add_argument("--out", default="", help="results directory (default bench/results/<time>)")
+    p.add_argument("--previous", default="", metavar="REF",
+                   help="also run Constellation as of this git commit, beside the current one")
     args = p.parse_args(argv)
     kinds = [k for k in args.servers.split(",") if k]
     if not set(kinds) <= {"example", "ours"}:
         p.error("--servers takes example and/or ours")
+    roots: dict[str, Path] = {}
+    if args.previous:
+        roots["previous"] = previous_checkout(args.previous)
+        NAMES["previous"] = f"Constellation {args.previous}"
+        kinds.insert(kinds.index("ours") if "ours" in kinds else len(kinds), "previous")
     scenarios = QUICK if args.quick else FULL
     if args.only:
         wanted = set(args.only.split(","))
@@ -331,11 +351,17 @@ def main(argv: list[str] | None = None) -> int:
 
     results: dict[tuple[str, str], dict] = {}
     t0 = time.time()
-    for sc in scenarios:
-        for kind in kinds:
-            results[(kind, sc.name)] = run_scenario(
-                kind, sc, outdir, env, args.profile, kind == "ours" and not args.no_preenrol
-            )
+    try:
+        for sc in scenarios:
+            for kind in kinds:
+                results[(kind, sc.name)] = run_scenario(
+                    kind, sc, outdir, env, args.profile,
+                    kind != "example" and not args.no_preenrol, roots,
+                )
+    finally:
+        if "previous" in roots:
+            subprocess.run(["git", "worktree", "remove", "--force", str(roots["previous"])],
+                           cwd=ROOT, capture_output=True)  # fmt: skip
     text = table(results, kinds, scenarios, args.markdown)
     (outdir / ("table.md" if args.markdown else "table.txt")).write_text(text)
     print(f"\n{text}\n(results in {outdir}, {time.time() - t0:.0f}s)")

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from tests.support.charger import SimCharger
+from tests.support.redis_server import RedisServer
 from tests.support.server import LiveServer
 
 _ids = itertools.count(1)
@@ -84,3 +85,16 @@ def postgres():
     pg = PostgresServer().start()
     yield pg
     pg.stop()
+
+
+@pytest.fixture
+def redis_server():
+    """A real redis-server of its own (test.sh installs it); ``.stop()``/``.start()`` restart it."""
+    srv = RedisServer().start()
+    yield srv
+    srv.close()
+
+
+@pytest.fixture
+def redis_url(redis_server):
+    return redis_server.url

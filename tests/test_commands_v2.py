@@ -86,3 +86,41 @@ def test_a_2x_command_breaking_its_schema_is_refused_before_sending(api, station
                      json={"action": "RemoteStartTransaction", "payload": {"idTag": "X"}})
     assert reply.status_code == 400 and "RemoteStartTransaction" in reply.json()["message"]
     assert [a for a, _ in station.received] == []
+
+
+def _welcome(message_id: int, content: str) -> dict:
+    return {"message": {"id": message_id, "priority": "InFront", "state": "Charging",
+                        "message": {"format": "UTF8", "content": content}}}
+
+
+def test_display_messages_follow_set_clear_and_what_the_station_reports(api, station, identity):
+    def shown(**params):
+        reply = api.get(f"/chargers/{identity}/display-messages", params=params)
+        assert reply.status_code == 200, reply.text
+        return {m["message_id"]: m for m in reply.json()["items"]}
+
+    def command(action, payload):
+        reply = api.post(f"/chargers/{identity}/commands",
+                         json={"action": action, "payload": payload})
+        assert reply.status_code == 200 and reply.json()["status"] == "completed", reply.text
+
+    command("SetDisplayMessage", _welcome(7, "Welcome"))
+    station.replies["SetDisplayMessage"] = lambda req: {"status": "NotSupportedPriority"}
+    command("SetDisplayMessage", _welcome(8, "Refused"))
+    now = shown()
+    assert list(now) == [7]  # a refused message is not on the station
+    assert now[7]["source"] == "csms" and now[7]["last_status"] == "Accepted"
+    assert now[7]["message"]["message"]["content"] == "Welcome"
+    assert (now[7]["priority"], now[7]["state"]) == ("InFront", "Charging")
+
+    station.call(station.ocpp.call.NotifyDisplayMessages(request_id=6, message_info=[
+        {"id": 9, "priority": "NormalCycle", "message": {"format": "ASCII", "content": "Hi"}}]))
+    assert set(shown()) == {7, 9} and shown()[9]["source"] == "station"
+
+    command("ClearDisplayMessage", {"id": 7})
+    assert list(shown()) == [9]
+    cleared = shown(cleared="true")[7]
+    assert cleared["cleared_at"] is not None and cleared["last_status"] == "Accepted"
+    assert api.get(f"/chargers/{identity}/display-messages",
+                   params={"cleared": "maybe"}).status_code == 400
+    assert api.get("/chargers/nope/display-messages").status_code == 404

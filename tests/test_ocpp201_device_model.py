@@ -107,3 +107,24 @@ def test_unknown_charger_is_404_with_a_message(api):
     for path in ("variables", "reports"):
         reply = api.get(f"/chargers/no-such-charger/{path}")
         assert reply.status_code == 404 and "no-such-charger" in reply.json()["message"]
+
+
+def test_a_value_that_needs_a_reboot_is_pending_until_the_charger_boots(api, server, identity):
+    with SimCharger(server.ws_url, identity, subprotocols=["ocpp2.0.1"]) as cp:
+        assert poll(lambda: api.get(f"/chargers/{identity}").json().get("ocpp_version"),
+                    lambda v: v == "2.0.1") == "2.0.1"
+        cp.replies["SetVariables"] = lambda req: {"setVariableResult": [
+            {"attributeStatus": "RebootRequired", "component": {"name": "OCPPCommCtrlr"},
+             "variable": {"name": "HeartbeatInterval"}}]}
+        reply = api.post(f"/chargers/{identity}/commands", json={
+            "action": "SetVariables", "payload": {"setVariableData": [
+                {"component": {"name": "OCPPCommCtrlr"},
+                 "variable": {"name": "HeartbeatInterval"}, "attributeValue": "90"}]}})
+        assert reply.status_code == 200 and reply.json()["status"] == "completed", reply.text
+        attribute = api.get(f"/chargers/{identity}/variables",
+                            params={"q": "heartbeat"}).json()["items"][0]["attributes"][0]
+        assert (attribute["value"], attribute["pending_value"]) == (None, "90")
+        assert cp.boot(reason="RemoteReset").status == "Accepted"
+        attribute = api.get(f"/chargers/{identity}/variables",
+                            params={"q": "heartbeat"}).json()["items"][0]["attributes"][0]
+        assert (attribute["value"], attribute["pending_value"]) == ("90", None)

@@ -17,7 +17,6 @@ from tests.api.test_openapi_responses import _json_get_paths, _schema_errors
 from tests.conftest import Api
 from tests.support.server import ROOT, VENV_BIN, LiveServer, query
 from tests.test_offline_alerts import _console
-from tests.test_workers import redis_url  # noqa: F401 - the real redis-server fixture
 
 EVERY_SECOND = ",".join(f"{name}=1" for name in (
     "offline_detection", "reservation_expiry", "stale_commands", "message_log_retention",
@@ -84,7 +83,7 @@ def _ppid(pid: int) -> int:
         return int(next(line for line in status if line.startswith("PPid:")).split()[1])
 
 
-def test_workers_run_every_scheduled_job_and_admins_see_the_jobs(redis_url, tmp_path):  # noqa: F811
+def test_workers_run_every_scheduled_job_and_admins_see_the_jobs(redis_url, tmp_path):
     from rq import Queue
     from rq.cron import CronScheduler, get_cron_job_ids
 

@@ -1,30 +1,9 @@
 """Background work: a job goes through a real Redis to an RQ worker and its result comes back."""
 from __future__ import annotations
 
-import shutil
 import subprocess
-import tempfile
 
-import pytest
-
-from tests.support.server import ROOT, VENV_BIN, LiveServer, free_port
-
-
-@pytest.fixture
-def redis_url():
-    binary = shutil.which("redis-server")
-    if binary is None:
-        pytest.fail("redis-server is not installed (test.sh installs it)")
-    port = free_port()
-    workdir = tempfile.mkdtemp(prefix="constellation-redis-")
-    proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-                             "--dir", workdir], stdout=subprocess.DEVNULL)
-    try:
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        shutil.rmtree(workdir, ignore_errors=True)
+from tests.support.server import ROOT, VENV_BIN, LiveServer
 
 
 def test_job_round_trip_through_redis_and_a_worker(redis_url, tmp_path):

@@ -376,6 +376,23 @@ SCHEMAS: dict[str, dict] = {
         "seq_no": t("integer", "the NotifyEvent's seqNo"),
         "received_at": time_(),
     }),
+    "DisplayMessage": obj({
+        "message_id": t("integer", "the message's id on the station"),
+        "priority": t("string", "AlwaysFront, InFront or NormalCycle"),
+        "state": t("string", "only shown in this charging state (Charging, Faulted, Idle, "
+                   "Unavailable, ...)", null=True),
+        "transaction_id": t("string", "only shown during this transaction of the charger's",
+                            null=True),
+        "message": t("object", "the messageInfo as sent or reported (OCPP's camelCase: "
+                     "message content, display, times)", null=True),
+        "source": t("string", "csms: set by SetDisplayMessage; station: found by "
+                    "GetDisplayMessages", enum=["csms", "station"]),
+        "last_status": t("string", "the charger's answer to the last Set or Clear of it",
+                         null=True),
+        "command_id": t("integer", "the command that last set or cleared it", null=True),
+        "updated_at": time_(),
+        "cleared_at": time_("when an accepted ClearDisplayMessage removed it", null=True),
+    }),
     "CommandRequest": obj({
         "action": t("string", "an OCPP 1.6 CSMS-initiated action", enum=list(COMMANDS)),
         "payload": t("object", "the OCPP request payload (camelCase, as in the spec)"),
@@ -424,6 +441,50 @@ SCHEMAS: dict[str, dict] = {
         "versions": array(t("string", enum=OCPP_VERSIONS), "the OCPP versions that can do it"),
     }, ["name", "description", "arguments", "versions"], additional=False),
     "OperationList": obj({"items": array(ref("Operation"))}, ["items"], additional=False),
+    "BulkOperationRequest": obj({
+        "operation": t("string", "a version-neutral operation (`GET /operations`), e.g. "
+                       "update_firmware, set_configuration, publish_local_list, reset"),
+        "args": t("object", "its arguments, the same for every charger"),
+        "chargers": array(t("string"), "the chargers, by identity (or give filter)"),
+        "filter": obj({
+            "connected": t("boolean"), "ocpp_version": t("string"), "vendor": t("string"),
+            "model": t("string"), "firmware_version": t("string"),
+        }, description="every enabled charger in service matching all of these",
+            additional=False),
+        "max_in_flight": t("integer", "chargers at a time (1 to 100, default 10)",
+                           minimum=1, maximum=100),
+    }, required=["operation"], additional=False),
+    "BulkOperation": obj({
+        "id": t("integer"),
+        "operation": t("string"),
+        "args": t("object"),
+        "selection": t("object", "chargers or filter, as given"),
+        "status": t("string", "queued, running, finished, cancelled or failed",
+                    enum=["queued", "running", "finished", "cancelled", "failed"]),
+        "max_in_flight": t("integer"),
+        "cancel_requested": t("boolean"),
+        "requested_by": t("string", null=True),
+        "job_id": t("string", "the RQ job running it (none on the embedded default)",
+                    null=True),
+        "error": t("string", "why the run itself failed", null=True),
+        "total": t("integer", "chargers selected"),
+        "done": t("integer", "chargers with a final result"),
+        "counts": obj({name: t("integer") for name in (
+            "waiting", "running", "completed", "rejected", "error", "cancelled")},
+            description="chargers per result status"),
+        "progress": t("number", "done / total, 0 to 1"),
+        "created_at": time_(), "started_at": time_(), "finished_at": time_(),
+    }),
+    "BulkOperationResult": obj({
+        "charger": t("string"),
+        "status": t("string", "waiting, running, completed (taken), rejected (answered "
+                    "otherwise), error (refused, not connected or no answer) or cancelled",
+                    enum=["waiting", "running", "completed", "rejected", "error",
+                          "cancelled"]),
+        "command_id": t("integer", null=True),
+        "detail": t("string", "the action and the charger's answer, or why not", null=True),
+        "updated_at": time_(),
+    }),
     "OperationArguments": obj({}, description="the operation's arguments (see "
                               "`GET /operations`), e.g. {\"token\": \"CARD-1\", \"evse_id\": 1} "
                               "for start; an empty body is no arguments"),
@@ -525,7 +586,8 @@ SCHEMAS["TransactionDetail"] = obj({
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
-              "ChargerEvent", "DeviceVariable", "DeviceReport", "Alert"):
+              "ChargerEvent", "DeviceVariable", "DeviceReport", "DisplayMessage",
+              "BulkOperation", "BulkOperationResult", "Alert"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -546,6 +608,7 @@ PAGE = [query("page", "page number, from 1", t("integer", minimum=1, default=1))
 CHARGER_FILTER = query("charger", "only this charger (its identity); 404 if unknown")
 IDENTITY = param("identity", "path", t("string"), "charger identity (percent-encode '/', "
                                                   "'%' and the like)")
+BULK_ID = param("bulk_id", "path", t("integer"), "the bulk operation's id")
 
 
 def error(description: str) -> dict:
@@ -659,6 +722,38 @@ PATHS: dict[str, dict] = {
             description="The same operation for every OCPP version: the charger's adapter "
                         "words it as its version's command (docs/operations.md). The answer is "
                         "the command, with `operation`."),
+    },
+    "/bulk-operations": {
+        "post": op("Run one operation on many chargers, as a background job", {
+            **ok("BulkOperation", "recorded and started", "202"),
+            "400": error("a wrong argument, selection or field"),
+            "404": error("no such operation, or a charger of the list does not exist"),
+            "422": error("no charger matches the selection"),
+        }, tag="commands", request=body("BulkOperationRequest"), write=True,
+            description="At most max_in_flight chargers at a time, each through the "
+                        "version-neutral operation (its own version's command), each with its "
+                        "result. On an RQ worker when REDIS_URL is set, else in the server "
+                        "process."),
+        "get": list_op("Bulk operations, newest first", "BulkOperation", "commands"),
+    },
+    "/bulk-operations/{bulk_id}": {
+        "get": op("A bulk operation's status and progress", {**ok("BulkOperation"),
+                                                             **NOT_FOUND},
+                  tag="commands", parameters=[BULK_ID]),
+    },
+    "/bulk-operations/{bulk_id}/results": {
+        "get": list_op("A bulk operation's result per charger, in order", "BulkOperationResult",
+                       "commands", [BULK_ID, query("status", "only this result status", t(
+                           "string", enum=["waiting", "running", "completed", "rejected",
+                                           "error", "cancelled"]))], not_found=True),
+    },
+    "/bulk-operations/{bulk_id}/cancel": {
+        "post": op("Cancel a bulk operation: no new charger is started", {
+            **ok("BulkOperation"), **NOT_FOUND,
+            "409": error("it has already ended"),
+        }, tag="commands", parameters=[BULK_ID], write=True,
+            description="Commands already sent finish and keep their results; the chargers "
+                        "not reached yet are cancelled."),
     },
     "/operations": {
         "get": op("List the version-neutral operations", {**ok("OperationList")},
@@ -825,6 +920,14 @@ PATHS: dict[str, dict] = {
                            t("boolean"))],
                        "One item per eventData; a retried NotifyEvent is stored once. A fault "
                        "in 2.x is a Problem event or AvailabilityState Faulted.",
+                       not_found=True),
+    },
+    "/chargers/{identity}/display-messages": {
+        "get": list_op("The display messages on a 2.x station, newest change first",
+                       "DisplayMessage", "records", [IDENTITY, query(
+                           "cleared", "also the cleared ones (true)", t("boolean"))],
+                       "What an accepted SetDisplayMessage put there and what GetDisplayMessages "
+                       "found (NotifyDisplayMessages), until an accepted ClearDisplayMessage.",
                        not_found=True),
     },
     "/alerts": {

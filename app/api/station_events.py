@@ -1,5 +1,6 @@
 """Read endpoints for what stations report on their own: security events (all chargers, or
-one) and a charger's device events (2.x NotifyEvent), newest first."""
+one), a charger's device events (2.x NotifyEvent), newest first, and the display messages on
+its station (set by SetDisplayMessage or found by GetDisplayMessages)."""
 from __future__ import annotations
 
 from flask import request
@@ -22,3 +23,10 @@ def list_security_events():
 def charger_events(identity: str):
     charger = charger_or_404(identity)
     return paginate(notes.events_query(charger.id, bool_arg("problem")), notes.event_to_dict)
+
+
+@bp.get("/chargers/<path:identity>/display-messages")
+def charger_display_messages(identity: str):
+    charger = charger_or_404(identity)
+    return paginate(notes.display_messages_query(charger.id, bool_arg("cleared")),
+                    notes.display_message_to_dict)

@@ -154,6 +154,7 @@ def init_app(app: Flask) -> None:
     from . import (  # noqa: F401 - each module adds its routes to bp
         alerts,
         auth,
+        bulk,
         chargers,
         dashboard,
         filters,

@@ -143,6 +143,31 @@ class ReportedDisplayMessage(db.Model):
     received_at = mapped_column(UTCDateTime, default=utcnow)
 
 
+class DisplayMessage(db.Model):
+    """A display message as the CSMS knows it is on the station: set by an accepted
+    SetDisplayMessage (``source`` "csms") or found by GetDisplayMessages (``source``
+    "station"), until an accepted ClearDisplayMessage (``cleared_at``)."""
+
+    __tablename__ = "display_messages"
+    __table_args__ = (Index("ix_display_messages_key", "charger_id", "message_id", unique=True),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    charger_id: Mapped[int] = mapped_column(ForeignKey("chargers.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(BigInteger)
+    priority: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str | None] = mapped_column(String(16))
+    transaction_id: Mapped[str | None] = mapped_column(String(36))
+    # The messageInfo as sent (OCPP's JSON: message content, display, times).
+    info = mapped_column(JSON)
+    source: Mapped[str] = mapped_column(String(8))
+    # The charger's answer to the last Set or Clear of this message (Accepted, Rejected, ...).
+    last_status: Mapped[str | None] = mapped_column(String(32))
+    command_id: Mapped[int | None] = mapped_column(
+        ForeignKey("commands.id", ondelete="SET NULL"))
+    updated_at = mapped_column(UTCDateTime, default=utcnow)
+    cleared_at = mapped_column(UTCDateTime)
+
+
 class StationReport(db.Model):
     """A notification kept as sent, per charger with its time: NotifyMonitoringReport,
     NotifyEVChargingNeeds, NotifyEVChargingSchedule, PublishFirmwareStatusNotification."""

@@ -21,7 +21,8 @@ the station); ChangeAvailability keeps the state per EVSE (as ``connector_id``) 
 SendLocalList (built from stored tokens when no list is given) and GetLocalListVersion record
 ``versionNumber``; UpdateFirmware creates a deployment served like 1.6's, its ``requestId`` the
 deployment's id; GetLog gets an upload URL like GetDiagnostics, its ``requestId`` the request's
-id.
+id; an accepted SetDisplayMessage keeps the message as on the station (``display_messages``)
+and an accepted ClearDisplayMessage clears it; other answers are noted on a known message.
 """
 from __future__ import annotations
 
@@ -40,6 +41,7 @@ from ..models import (
     Connector,
     DataTransfer,
     DiagnosticsRequest,
+    DisplayMessage,
     FirmwareDeployment,
     FirmwareFile,
     IdToken,
@@ -674,3 +676,41 @@ def _report_answered(command: Command, charger: Charger) -> None:
                                                       command.response)
     device_model.report_requested(db.session.connection(), charger.id, request_id, base,
                                   command.id, status or command.status, utcnow())
+
+
+# Display messages (2.x) --------------------------------------------------------------------
+
+def _display_message(charger_id: int, message_id: Any) -> DisplayMessage | None:
+    return db.session.execute(select(DisplayMessage).where(
+        DisplayMessage.charger_id == charger_id, DisplayMessage.message_id == message_id)
+    ).scalar_one_or_none()
+
+
+@_on_apply("SetDisplayMessage", V2X)
+def _display_message_set(command: Command, charger: Charger) -> None:
+    info = command.request["message"]
+    result = command.response.get("status") if command.status == "completed" else command.status
+    row = _display_message(charger.id, info["id"])
+    if result != "Accepted":
+        if row is not None:  # the one on the station stays; the refusal is noted
+            row.last_status, row.command_id, row.updated_at = result, command.id, utcnow()
+        return
+    if row is None:
+        row = DisplayMessage(charger_id=charger.id, message_id=info["id"])
+        db.session.add(row)
+    row.priority, row.state = info["priority"], info.get("state")
+    row.transaction_id, row.info, row.source = info.get("transactionId"), info, "csms"
+    row.last_status, row.command_id = result, command.id
+    row.updated_at, row.cleared_at = utcnow(), None
+
+
+@_on_apply("ClearDisplayMessage", V2X)
+def _display_message_cleared(command: Command, charger: Charger) -> None:
+    row = _display_message(charger.id, command.request["id"])
+    if row is None:
+        return
+    result = command.response.get("status") if command.status == "completed" else command.status
+    row.last_status, row.command_id, row.updated_at = result, command.id, utcnow()
+    # Unknown: the station does not have it (any more), so it is not shown either.
+    if result in ("Accepted", "Unknown"):
+        row.cleared_at = row.cleared_at or utcnow()

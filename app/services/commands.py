@@ -7,13 +7,12 @@ the charger's socket (see ``routing``).
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
 
-from .. import events, runtime
+from .. import runtime
 from ..extensions import db
 from ..models import Charger, Command, utcnow
 from ..ocpp import validation
@@ -91,10 +90,11 @@ def submit(identity: str, action: str, payload: dict[str, Any] | None = None, *,
         raise
     command.request = payload
     db.session.commit()
+    # The process holding the socket executes it (here, or another one through Redis).
+    runtime.router(current_app).route(identity, command.id, timeout, wait)
     if wait:
-        return execute(command.id)
-    app = current_app._get_current_object()
-    threading.Thread(target=_execute_in_app, args=(app, command.id), daemon=True).start()
+        db.session.expire_all()
+        return db.session.get(Command, command.id)
     return command
 
 
@@ -106,16 +106,9 @@ def _check_payload(version: str, action: str, payload: dict[str, Any], *,
                              {"code": violation.code, **violation.details})
 
 
-def _execute_in_app(app, command_id: int) -> None:
-    with app.app_context():
-        try:
-            execute(command_id)
-        except Exception:  # noqa: BLE001 - a background command must not die silently
-            log.exception("command %s failed", command_id)
-
-
 def execute(command_id: int) -> Command:
-    """Send a recorded command to its charger and store the outcome and its effects."""
+    """Send a recorded command on this process's socket of its charger, and store the outcome
+    and its effects (the router calls it in the process holding the socket)."""
     command = db.session.get(Command, command_id)
     charger = db.session.get(Charger, command.charger_id)
     identity, action, request, timeout = (charger.identity, command.action,
@@ -136,8 +129,8 @@ def execute(command_id: int) -> Command:
         first_line = (str(exc).splitlines() or [""])[0]
         command.effect_error = f"{type(exc).__name__}: {first_line}"[:500]
         db.session.commit()
-    events.publish("command", identity, command_id=command.id, action=action,
-                   status=command.status)
+    runtime.events(current_app).publish("command", identity, command_id=command.id, action=action,
+                                        status=command.status)
     log.info("command %s %s to %s: %s", command.id, action, identity, command.status)
     return command
 

@@ -7,7 +7,8 @@ and keeps ``models.device_model`` up to date, per charger:
   tbc false and every seqNo before it are in. Variables are upserted by ``VariableRef.key``.
 - ``record_get_results`` / ``record_set_results`` store GetVariables / SetVariables outcomes:
   an Accepted read or write updates the attribute's value, RebootRequired keeps the value asked
-  for as pending, and every other status is kept on the attribute of a variable we know.
+  for as pending (``apply_pending_values`` makes it the value when the charger boots), and every
+  other status is kept on the attribute of a variable we know.
   A result for a component or variable the charger does not know adds nothing to its model
   (the command's stored response still has it).
 - ``items_per_message`` is the charger's DeviceDataCtrlr.ItemsPerMessage limit for a request,
@@ -247,6 +248,20 @@ def record_set_results(conn: Connection, charger_id: int, results: Iterable[Vari
         stored += 1
     return stored
 
+
+
+def apply_pending_values(conn: Connection, charger_id: int, now: datetime) -> int:
+    """The charger has booted: the values it answered RebootRequired for are now in force.
+    Return how many attributes changed."""
+    attributes = DeviceVariableAttribute.__table__
+    variables = DeviceVariable.__table__
+    mine = select(variables.c.id).where(variables.c.charger_id == charger_id)
+    return conn.execute(
+        update(attributes)
+        .where(attributes.c.variable_id.in_(mine.scalar_subquery()),
+               attributes.c.pending_value.is_not(None))
+        .values(value=attributes.c.pending_value, pending_value=None, updated_at=now)
+    ).rowcount or 0
 
 # Limits ------------------------------------------------------------------------------------
 

@@ -20,6 +20,7 @@ from ..models import (
     ChargerEvent,
     ChargingLimit,
     CustomerInformation,
+    DisplayMessage,
     ReportedChargingProfile,
     ReportedDisplayMessage,
     Reservation,
@@ -38,7 +39,8 @@ charger_events = ChargerEvent.__table__
 charging_limits = ChargingLimit.__table__
 reported_profiles = ReportedChargingProfile.__table__
 customer_information = CustomerInformation.__table__
-display_messages = ReportedDisplayMessage.__table__
+reported_display_messages = ReportedDisplayMessage.__table__
+shown_display_messages = DisplayMessage.__table__
 station_reports = StationReport.__table__
 reservations = Reservation.__table__
 
@@ -180,13 +182,34 @@ def customer_information_text(conn: Connection, charger_id: int, request_id: int
 def record_display_messages(conn: Connection, charger_id: int, request_id: int,
                             messages: tuple[DisplayMessageValue, ...], tbc: bool,
                             now: datetime) -> None:
-    """The messages a GetDisplayMessages (``request_id``) found; a repeat replaces them."""
+    """The messages a GetDisplayMessages (``request_id``) found; a repeat replaces them. Each
+    is on the station now, so it is also one of the charger's display messages."""
     for m in messages:
-        upsert(conn, display_messages, fit_strings(display_messages, {
+        upsert(conn, reported_display_messages, fit_strings(reported_display_messages, {
             "charger_id": charger_id, "request_id": request_id, "message_id": m.message_id,
             "priority": m.priority, "state": m.state, "info": m.info, "tbc": tbc,
             "received_at": now,
         }), ["charger_id", "request_id", "message_id"])
+        upsert(conn, shown_display_messages, fit_strings(shown_display_messages, {
+            "charger_id": charger_id, "message_id": m.message_id, "priority": m.priority,
+            "state": m.state, "transaction_id": m.transaction_id, "info": m.info,
+            "source": "station", "updated_at": now, "cleared_at": None,
+        }), ["charger_id", "message_id"])
+
+
+def display_messages_query(charger_id: int, cleared: bool = False) -> Select:
+    """The charger's display messages, newest change first; cleared ones only when asked."""
+    stmt = select(DisplayMessage).where(DisplayMessage.charger_id == charger_id)
+    if not cleared:
+        stmt = stmt.where(DisplayMessage.cleared_at.is_(None))
+    return stmt.order_by(DisplayMessage.updated_at.desc(), DisplayMessage.id.desc())
+
+
+def display_message_to_dict(m: DisplayMessage) -> dict[str, Any]:
+    return {"message_id": m.message_id, "priority": m.priority, "state": m.state,
+            "transaction_id": m.transaction_id, "message": m.info, "source": m.source,
+            "last_status": m.last_status, "command_id": m.command_id,
+            "updated_at": isoformat(m.updated_at), "cleared_at": isoformat(m.cleared_at)}
 
 
 # Other notifications, kept as sent ---------------------------------------------------------

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
 from ..models import Charger, Connector, StatusNotification
+from .device_model import apply_pending_values
 from .errors import InvalidReport
 from .sql import fit_strings, upsert
 from .values import BootInfo, ConnectorStatus
@@ -59,15 +60,19 @@ _DISCONNECTED = update(chargers).where(
 
 
 def record_boot(conn: Connection, charger_id: int, boot: BootInfo, now: datetime,
-                heartbeat_interval: int | None = None) -> str:
+                heartbeat_interval: int | None = None, has_device_model: bool = False) -> str:
     """Store the boot data; return the registration status (Accepted, Pending, Rejected).
 
     ``heartbeat_interval`` is the interval the reply tells the charger: it is the charger's
     heartbeat interval only when the boot is Accepted (otherwise it is a retry delay).
+    ``has_device_model``: the charger has one (2.x), and the values it took for after a reboot are
+    now in force, whatever the CSMS answers.
     """
     values = fit_strings(chargers, {column: getattr(boot, name)
                                     for name, column in BOOT_COLUMNS.items()})
     conn.execute(_BOOT, {"cid": charger_id, "now": now, **values})
+    if has_device_model:
+        apply_pending_values(conn, charger_id, now)
     status = REGISTRATION_REPLY.get(
         conn.execute(_REGISTRATION, {"cid": charger_id}).scalar_one(), "Rejected")
     if status == "Accepted" and heartbeat_interval is not None:

@@ -202,3 +202,4 @@ class DisplayMessageValue:
     priority: str
     info: dict
     state: str | None = None
+    transaction_id: str | None = None

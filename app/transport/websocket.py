@@ -24,7 +24,7 @@ from urllib.parse import unquote
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
 from sqlalchemy import bindparam, select
 
-from .. import events, gcpolicy, runtime
+from .. import gcpolicy, runtime
 from ..extensions import db, sock
 from ..models import Charger
 from ..ocpp import versions
@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 WEBSOCKET_VERSION = "13"
 _chargers = Charger.__table__
 _LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
-                 _chargers.c.registration_status, _chargers.c.ocpp_version_pin).where(
+                 _chargers.c.registration_status, _chargers.c.ocpp_version_pin,
+                 _chargers.c.session_owner).where(
     _chargers.c.identity == bindparam("identity"))
 
 
@@ -166,14 +167,15 @@ def _check_handshake():
             log.info("refused unknown charger %r", identity)
             abort(404)
         # Enrolled in the route, once the upgrade and the version check have succeeded.
-        g.ocpp_charger = (None, identity, False, "accepted" if policy == "accept" else "pending")
+        g.ocpp_charger = (None, identity, False, "accepted" if policy == "accept" else "pending",
+                          None)
         g.ocpp_negotiated = _negotiate(None)
         return None
-    charger_id, enabled, lenient, registration, pin = row
+    charger_id, enabled, lenient, registration, pin, previous_owner = row
     if not enabled:
         log.info("refused disabled charger %r", identity)
         abort(404)
-    g.ocpp_charger = (charger_id, identity, lenient, registration)
+    g.ocpp_charger = (charger_id, identity, lenient, registration, previous_owner)
     g.ocpp_negotiated = _negotiate(pin)
     return None
 
@@ -203,7 +205,7 @@ def ocpp_socket(ws, rest: str) -> None:
 
 
 def _serve(ws) -> None:
-    charger_id, identity, lenient, registration = g.ocpp_charger
+    charger_id, identity, lenient, registration, previous_owner = g.ocpp_charger
     negotiated = g.get("ocpp_negotiated")
     version = negotiated.version if negotiated is not None else None
     websocket = _driver_for(ws)
@@ -221,10 +223,11 @@ def _serve(ws) -> None:
         charger_id = writer.run(stations.enrol, identity, registration, _now())
         log.info("enrolled charger %r (%s)", identity, registration)
     handlers = version.handlers
+    events = runtime.events(app)
     ctx = ChargerContext(identity=identity, charger_id=charger_id, writer=writer,
                          heartbeat_interval=config["OCPP_HEARTBEAT_INTERVAL"],
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
-                         registration=registration)
+                         registration=registration, events=events)
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
     connection = ChargerConnection(
         websocket, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
@@ -232,6 +235,8 @@ def _serve(ws) -> None:
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
     )
     registry = runtime.registry(current_app)
+    router = runtime.router(current_app)
+    router.start()  # once per process: serve commands routed here from other processes
     start_keepalive(registry, config["OCPP_PING_INTERVAL"])
     gcpolicy.install(config["GC_FREEZE_SURVIVORS"], config["GC_FULL_COLLECT_SECONDS"])
     previous = registry.register(connection)
@@ -239,6 +244,7 @@ def _serve(ws) -> None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
     writer.run(stations.record_connected, charger_id, connection.owner, version.name, _now())
+    router.took_over(identity, previous_owner)
     events.publish("connected", identity, ocpp_version=version.name)
     log.info("%s connected (OCPP %s)", identity, version.name)
     try:

@@ -9,6 +9,7 @@ import requests
 from jsonschema import Draft202012Validator
 from ocpp.v16 import call
 
+from tests.api.helpers import poll
 from tests.support.charger import SimCharger
 
 
@@ -64,6 +65,10 @@ def filled(api, server, charger, identity) -> dict[str, str]:
         "action": "UpdateFirmware", "payload": {"retrieveDate": "2030-01-01T00:00:00Z"},
         "firmware_file_id": firmware["id"]}).json()["status"] == "completed"
     reservation = api.get("/reservations", params={"charger": identity}).json()["items"][0]
+    bulk = api.post("/bulk-operations", json={"operation": "trigger", "chargers": [identity],
+                                              "args": {"message": "heartbeat"}}).json()
+    assert poll(lambda: api.get(f"/bulk-operations/{bulk['id']}").json()["status"],
+                lambda s: s == "finished") == "finished"
     # An operator's close is audited: /audit has an entry.
     assert api.post(f"/transactions/{started.transaction_id}/close").ok
     token = api.post("/tokens", json={"id_tag": f"OAR-{identity[-8:]}", "note": "x"}).json()
@@ -86,9 +91,12 @@ def filled(api, server, charger, identity) -> dict[str, str]:
                                    "mutability": "ReadWrite"}],
             "variableCharacteristics": {"dataType": "integer", "unit": "s",
                                         "supportsMonitoring": False}}]))
+        cp2.call(cp2.ocpp.call.NotifyDisplayMessages(request_id=2, message_info=[{
+            "id": 1, "priority": "NormalCycle",
+            "message": {"format": "UTF8", "content": "Welcome"}}]))
     return {"identity": identity, "transaction_id": str(started.transaction_id),
             "command_id": str(command["id"]), "id_tag": token["id_tag"],
-            "reservation_id": str(reservation["id"])}
+            "reservation_id": str(reservation["id"]), "bulk_id": str(bulk["id"])}
 
 
 def test_every_json_get_matches_its_strict_schema(document, api, server, filled):
