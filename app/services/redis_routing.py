@@ -32,6 +32,7 @@ from typing import Any
 from flask import Flask
 from sqlalchemy import select, update
 
+from .. import runtime
 from ..extensions import db
 from ..models import Charger, utcnow
 from ..transport.registry import Registry, node_id
@@ -284,13 +285,18 @@ class RedisRouter(LocalRouter):
             gone = [p for p, seen in self._absent.items() if seen >= ABSENT_SWEEPS]
             if not gone:
                 return
+            cleared: list[str] = []
             with db.engine.begin() as conn:
                 for owner in owners:
                     if sessions.process_of(owner) in gone:
+                        cleared += sessions.owned_identities(conn, owner)
                         closed = sessions.clear_owner(
                             conn, owner, utcnow(),
                             "the process holding the charger stopped before it answered")
                         log.info("%s is gone: cleared its connection marks (%d command(s) "
                                  "interrupted)", owner, closed)
+            bus = runtime.events(self._app)
+            for identity in cleared:
+                bus.publish("disconnected", identity, reason="its server process stopped")
             for p in gone:
                 self._absent.pop(p, None)
