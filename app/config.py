@@ -93,6 +93,15 @@ def _redis_url() -> str:
     return raw
 
 
+def _schedule(name: str) -> dict[str, float]:
+    from .schedule import parse_intervals
+
+    try:
+        return parse_intervals(os.environ.get(name, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def load_config() -> dict:
     """Read the environment into a Flask config mapping."""
     instance = Path(os.environ.get("CONSTELLATION_INSTANCE_DIR", INSTANCE_DIR))
@@ -124,6 +133,17 @@ def load_config() -> dict:
         "OCPP_WRITE_TIMEOUT": _float("OCPP_WRITE_TIMEOUT", 10.0),
         "MESSAGE_LOG_ENABLED": _bool("MESSAGE_LOG_ENABLED", True),
         "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
+        # Scheduled jobs (app/schedule.py): intervals as name=seconds,... over the defaults.
+        "SCHEDULE_INTERVALS": _schedule("SCHEDULE_INTERVALS"),
+        # Offline alert after heartbeat interval x OFFLINE_FACTOR + OFFLINE_GRACE_SECONDS of
+        # silence.
+        "OFFLINE_FACTOR": _float("OFFLINE_FACTOR", 2.0),
+        "OFFLINE_GRACE_SECONDS": _float("OFFLINE_GRACE_SECONDS", 60.0),
+        # A command still pending this long after its timeout is closed as error Expired.
+        "STALE_COMMAND_GRACE_SECONDS": _float("STALE_COMMAND_GRACE_SECONDS", 300.0),
+        # Raw meter values are kept this many days, then folded into 15-minute aggregates
+        # (0: raw values kept for ever).
+        "METER_VALUE_RAW_DAYS": _float("METER_VALUE_RAW_DAYS", 90.0),
         # How long a coalesced last-seen time may wait before it is written.
         "LAST_SEEN_FLUSH_SECONDS": _float("LAST_SEEN_FLUSH_SECONDS", 1.0),
         # Garbage collector (app/gcpolicy.py): freeze what survives a full collection, and

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models.scheduled import ALERT_KINDS
 from ..models.token import TOKEN_STATUSES
 from ..ocpp.supported import build_registry
 from ..ocpp.v16 import COMMANDS
@@ -547,6 +548,31 @@ SCHEMAS["DeviceReport"] = obj({
 }, ["request_id", "report_base", "command_id", "request_status", "parts_received",
     "items_received", "parts_expected", "complete", "generated_at", "started_at",
     "updated_at", "completed_at"], "A NotifyReport series of a 2.x charger.", additional=False)
+SCHEMAS["Alert"] = obj({
+    "id": t("integer"),
+    "charger": t("string", "the charger's identity", null=True),
+    "kind": t("string", "what was noticed: offline (silent for longer than its heartbeat "
+                        "interval allows)", enum=list(ALERT_KINDS)),
+    "active": t("boolean", "not cleared yet"),
+    "raised_at": time_("when a scheduled job noticed it"),
+    "cleared_at": time_("when a later run found it gone (the charger was heard again)"),
+    "detail": t("string", "what was seen, in words", null=True),
+    "acknowledged_by": t("string", "the user who acknowledged it", null=True),
+    "acknowledged_at": time_(),
+}, description="A condition a scheduled job noticed about a charger.")
+SCHEMAS["Job"] = obj({
+    "id": t("string", "the RQ job id"),
+    "function": t("string", "the job's function, e.g. app.jobs.detect_offline", null=True),
+    "queue": t("string", "the queue it was enqueued on"),
+    "status": t("string", "queued, started, deferred, scheduled, finished, stopped, canceled "
+                          "or failed"),
+    "enqueued_at": time_(),
+    "started_at": time_(),
+    "ended_at": time_(),
+    "result": {"description": "what the job returned, once finished (any JSON value)"},
+    "error": t("string", "the traceback of the failure", null=True),
+    "retries_left": t("integer", null=True),
+}, description="A background job as RQ knows it.")
 # A command sent for an operation: the command with the operation's name (one object, as below).
 SCHEMAS["OperationResult"] = obj({
     **SCHEMAS["Command"]["properties"],
@@ -561,7 +587,7 @@ for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKe
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
               "ChargerEvent", "DeviceVariable", "DeviceReport", "DisplayMessage",
-              "BulkOperation", "BulkOperationResult"):
+              "BulkOperation", "BulkOperationResult", "Alert"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -904,6 +930,29 @@ PATHS: dict[str, dict] = {
                        "found (NotifyDisplayMessages), until an accepted ClearDisplayMessage.",
                        not_found=True),
     },
+    "/alerts": {
+        "get": list_op("Alerts raised by the scheduled jobs, newest first", "Alert", "alerts", [
+            CHARGER_FILTER,
+            query("active", "only active (true) or only cleared (false) alerts", t("boolean")),
+        ], "Offline detection raises one when a charger is silent for longer than its "
+           "heartbeat interval x OFFLINE_FACTOR + OFFLINE_GRACE_SECONDS, and clears it on the "
+           "first run after the charger is heard again.", not_found=True),
+    },
+    "/alerts/{alert_id}/acknowledge": {
+        "post": op("Acknowledge an alert", {**ok("Alert"), **NOT_FOUND}, tag="alerts",
+                   parameters=[param("alert_id", "path", t("integer"), "alert id")],
+                   write=True, description="Notes who has seen it; it stays active until its "
+                                           "condition clears."),
+    },
+    "/jobs/{job_id}": {
+        "get": op("Get a background job's status", {
+            **ok("Job"), **NOT_FOUND, "403": error("this needs the role admin"),
+            "503": error("REDIS_URL is not set (jobs run in the web process, without RQ) or "
+                         "Redis did not answer")},
+            tag="jobs", parameters=[param("job_id", "path", t("string"), "the RQ job id")],
+            description="Status, times, the result or the failure's traceback, as RQ keeps "
+                        "them (results for 7 days, failures for 30, for scheduled jobs)."),
+    },
     "/openapi.json": {
         "get": op("This document", {"200": {"description": "OpenAPI 3.1",
                                             "content": {JSON: {"schema": t("object")}}}},
@@ -969,7 +1018,7 @@ def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("chargers", "commands", "transactions", "tokens",
                                              "firmware", "diagnostics", "records", "audit",
-                                             "documentation")],
+                                             "alerts", "jobs", "documentation")],
         "paths": PATHS,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",

@@ -33,6 +33,7 @@ from .notification import (  # noqa: F401
     SecurityEvent,
     StationReport,
 )
+from .scheduled import Alert, DailyEnergy, MeterValueAggregate  # noqa: F401
 from .token import IdToken  # noqa: F401
 from .transaction import (  # noqa: F401
     DataTransfer,
