@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -255,3 +256,16 @@ def test_kill_9_mid_load_loses_and_doubles_no_acknowledged_message(hosts):
         # there already: 1.6 MeterValues have no key to tell. Every other one is stored once.
         doubled = [v for v in acked[i] if counts.get(v, 0) > 1 and v not in resent[i]]
         assert missing == [] and doubled == [], (i, missing[:5], doubled[:5])
+
+
+def test_a_routed_command_waits_as_long_as_the_charger_takes(hosts):
+    """Longer than the Redis client's socket timeout (5 s): the caller still gets the answer."""
+    a, b, api_a, api_b = hosts
+    with SimCharger(a.ws_url, "CL-S") as cp:
+        cp.boot()
+        assert poll(lambda: _connected(api_b, "CL-S"), bool) is True
+        cp.replies["GetConfiguration"] = lambda req: (time.sleep(7), {"configurationKey": []})[1]
+        reply = api_b.post("/chargers/CL-S/commands",
+                           json={"action": "GetConfiguration", "timeout": 20})
+        assert reply.status_code == 200, reply.text
+        assert reply.json()["status"] == "completed", reply.json()
