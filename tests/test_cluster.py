@@ -269,3 +269,18 @@ def test_a_routed_command_waits_as_long_as_the_charger_takes(hosts):
                            json={"action": "GetConfiguration", "timeout": 20})
         assert reply.status_code == 200, reply.text
         assert reply.json()["status"] == "completed", reply.json()
+
+
+def test_disabling_a_charger_on_one_host_ends_its_session_on_the_other(hosts):
+    a, b, api_a, api_b = hosts
+    cp = SimCharger(a.ws_url, "CL-D").connect()
+    try:
+        cp.boot()
+        assert poll(lambda: _connected(api_b, "CL-D"), bool) is True
+        reply = api_b.patch("/chargers/CL-D", json={"enabled": False})
+        assert reply.status_code == 200, reply.text
+        assert poll(lambda: cp.ws.close_code, lambda code: code is not None,
+                    timeout=10) is not None
+        assert poll(lambda: _connected(api_a, "CL-D"), lambda c: not c) is False
+    finally:
+        cp.close()
