@@ -235,7 +235,9 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
             max_queue=4,
         )
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
-        _note(shared, "connect_failed", type(exc).__name__ + " " + str(exc)[:80])
+        cause = exc.__cause__ or exc.__context__
+        _note(shared, "connect_failed", type(exc).__name__ + " " + str(exc)[:80]
+              + (f" ({type(cause).__name__}: {str(cause)[:60]})" if cause else ""))
         return
     if ws.subprotocol != SUBPROTOCOLS[plan.ocpp]:
         _note(shared, "connect_failed", f"subprotocol {ws.subprotocol!r}")
