@@ -11,6 +11,9 @@ Two kinds of write need no waiting and ride along with the next commit:
   ``flush_interval``.
 
 Under gevent, ``threading`` is cooperative, so the writer is a greenlet and waiting is cheap.
+
+``backlog()`` is how many units are queued or in the commit under way: admission control
+(``transport/admission.py``) reads it to refuse new handshakes while the writer is behind.
 """
 from __future__ import annotations
 
@@ -57,6 +60,7 @@ class GroupWriter:
         self._last_seen: dict[int, datetime] = {}
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._in_commit = 0  # units of the batch being committed now
         self.batches = 0
         self.units_committed = 0
         t = last_seen_table
@@ -68,6 +72,21 @@ class GroupWriter:
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(conn, *args)`` in the next group transaction; return once it is committed."""
         return self._submit(_Unit(fn, args))
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(conn, *args)`` in the next group transaction; nobody waits for it.
+
+        Units run in the order they were queued: a later ``run`` of the same caller returns
+        only once this one is committed too (a failure is logged, not raised).
+        """
+        with self._lock:
+            self._units.append(_Unit(fn, args))
+        self._ensure_started()
+        self._wake.set()
+
+    def backlog(self) -> int:
+        """Units queued or being committed: how far the writer is behind (no lock: a read)."""
+        return len(self._units) + self._in_commit
 
     def insert(self, table: Table, rows: list[dict]) -> None:
         """Insert ``rows`` in the next group transaction; return once they are committed.
@@ -160,7 +179,11 @@ class GroupWriter:
                 seen: dict[int, datetime]) -> None:
         # The database work runs off the event loop when gevent is in charge: the commit's fsync
         # then no longer stops every charger's socket while it waits for the disk.
-        _off_loop(self._commit_batch, units, rows, seen)
+        self._in_commit = len(units)
+        try:
+            _off_loop(self._commit_batch, units, rows, seen)
+        finally:
+            self._in_commit = 0
         for unit in units:
             unit.done.set()
 

@@ -12,6 +12,14 @@ without a subprotocol and closed at once (1002). The version belongs to the conn
 charger's next connection negotiates afresh. An unknown charger is enrolled only after all of
 that, once it is really connected: refused and malformed handshakes leave no trace in the
 charger list.
+
+Before the database is asked anything, admission control (``admission.py``) may turn a
+well-formed handshake away with 503 and ``Retry-After`` while the group writer is far behind or
+too many admitted chargers still wait for their first answer; an admitted one counts as
+pending until its first message is answered. Nothing on the handshake waits for a commit that
+the charger's replies do not need: the connected mark is queued in the writer (it is committed
+with, or before, the BootNotification it answers first), and only an unknown charger's
+enrolment, whose id the connection needs, is waited for.
 """
 from __future__ import annotations
 
@@ -31,6 +39,7 @@ from ..ocpp import versions
 from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
 from ..services import chargers, stations
+from .admission import Refused
 from .connection import ChargerConnection
 from .driver import WebSocket
 from .framing import PlainFrames, WsprotoFrames, release
@@ -59,6 +68,7 @@ def init_app(app: Flask) -> None:
     bp = Blueprint("ocpp", __name__)
     sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
     bp.before_app_request(_check_handshake)
+    bp.teardown_app_request(_release_ticket)
     app.register_blueprint(bp)
 
 
@@ -157,6 +167,12 @@ def _check_handshake():
     identity = _identity_from_request(prefix)
     if identity is None:
         abort(404)
+    decision = runtime.admission(current_app).admit()
+    if isinstance(decision, Refused):
+        # Before the lookup: a refusal costs no database work.
+        return _plain(503, "CSMS busy: retry later",
+                      {"Retry-After": str(decision.retry_after)})
+    g.ocpp_ticket = decision
     # SQLAlchemy Core with a statement built once: the ORM session cost a third of a
     # handshake when a fleet reconnects at once (docs/performance.md).
     with db.engine.connect() as conn:
@@ -178,6 +194,14 @@ def _check_handshake():
     g.ocpp_charger = (charger_id, identity, lenient, registration, previous_owner)
     g.ocpp_negotiated = _negotiate(pin)
     return None
+
+
+def _release_ticket(exc: BaseException | None = None) -> None:
+    """A handshake that never reached its first answer (refused after admission, failed
+    upgrade, closed early) stops counting as pending."""
+    ticket = g.pop("ocpp_ticket", None)
+    if ticket is not None:
+        ticket.release()
 
 
 def _negotiate(pin: str | None) -> versions.Negotiated | None:
@@ -228,10 +252,12 @@ def _serve(ws) -> None:
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
                          registration=registration)
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
+    ticket = g.get("ocpp_ticket")
     connection = ChargerConnection(
         websocket, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
         ping_interval=config["OCPP_PING_INTERVAL"],
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
+        on_first_answer=ticket.release if ticket is not None else None,
     )
     registry = runtime.registry(current_app)
     router = runtime.router(current_app)
@@ -242,7 +268,10 @@ def _serve(ws) -> None:
     if previous is not None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
-    writer.run(stations.record_connected, charger_id, connection.owner, version.name, _now())
+    # Queued, not waited for: the charger's first reply waits for a commit that includes it
+    # (the writer keeps the order), and the handshake needs no commit of its own.
+    writer.submit(stations.record_connected, charger_id, connection.owner, version.name,
+                  _now())
     router.took_over(identity, previous_owner)
     events.publish("connected", identity, ocpp_version=version.name)
     log.info("%s connected (OCPP %s)", identity, version.name)
