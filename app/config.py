@@ -104,8 +104,8 @@ def load_config() -> dict:
         # first answer; 0 switches a check off.
         "OCPP_ADMISSION_MAX_BACKLOG": _int("OCPP_ADMISSION_MAX_BACKLOG", 2000),
         "OCPP_ADMISSION_MAX_PENDING_HANDSHAKES": _int("OCPP_ADMISSION_MAX_PENDING_HANDSHAKES",
-                                                      500),
-        "OCPP_ADMISSION_RETRY_AFTER": _float("OCPP_ADMISSION_RETRY_AFTER", 5.0),
+                                                      1000),
+        "OCPP_ADMISSION_RETRY_AFTER": _float("OCPP_ADMISSION_RETRY_AFTER", 2.0),
         "MESSAGE_LOG_ENABLED": _bool("MESSAGE_LOG_ENABLED", True),
         "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
         # How long a coalesced last-seen time may wait before it is written.

@@ -78,16 +78,36 @@ def test_a_silent_charger_stops_counting_after_the_pending_window():
     assert isinstance(p.admit(), Ticket)
 
 
-def test_retry_after_grows_with_the_overload_is_jittered_and_capped():
-    backlog = [100]
-    p = policy(backlog, max_pending=0)
-    at_limit = {p.admit().retry_after for _ in range(200)}
-    assert min(at_limit) >= 5 and max(at_limit) <= 10 and len(at_limit) > 3  # spread out
-    backlog[0] = 1000  # ten times the limit: counted as four
-    far = {p.admit().retry_after for _ in range(200)}
-    assert min(far) >= 20 and max(far) <= 40
-    huge = policy([10**9], max_pending=0, retry_after=100.0).admit()
-    assert huge.retry_after == MAX_RETRY_AFTER
+def test_a_refused_crowd_is_given_slots_one_after_the_other():
+    # No answered handshake yet: paced at the floor, max_pending (here 20) per retry_after.
+    p = policy([100], max_pending=20)
+    first = p.admit()
+    assert isinstance(first, Refused) and 5 <= first.retry_after <= 10
+    delays = [p.admit().retry_after for _ in range(199)]
+    # 200 refused in one instant come back over about 200 / (20 / 5 s) = 50 s, not together.
+    assert max(delays) >= 50 and min(delays) >= 5
+    assert sorted(delays[:20]) < sorted(delays[-20:])  # later refusals get later slots
+    assert len(set(delays)) > 30
+
+
+def test_the_pace_follows_how_fast_admitted_chargers_are_answered():
+    clock = Clock()
+    backlog = [0]
+    p = policy(backlog, clock=clock, max_pending=3)  # floor: 3 per 5 s
+    for _ in range(50):  # 50 handshakes answered within the last second
+        p.admit().release()
+        clock.now += 0.02
+    backlog[0] = 100
+    delays = [p.admit().retry_after for _ in range(30)]
+    # Answered at 10/s over the rate window: 30 slots take 3 s, not 30 / 0.6 = 50 s.
+    assert max(delays) <= 5 + 3 + 5 + 1
+
+
+def test_retry_after_grows_with_the_backlog_and_is_capped():
+    far = policy([1000], max_pending=0).admit()  # ten times the limit: counted as four
+    assert 20 <= far.retry_after <= 25
+    huge = policy([10**9], max_pending=0, retry_after=100.0)
+    assert all(1 <= huge.admit().retry_after <= MAX_RETRY_AFTER for _ in range(20))
 
 
 def test_zero_switches_a_check_off_and_both_zero_admit_everything():

@@ -4,8 +4,14 @@ Every new handshake asks ``AdmissionPolicy.admit`` first. While the group writer
 queued or being committed) is at ``max_backlog`` or more, or ``max_pending`` admitted chargers
 have not had their first message answered yet, the handshake is refused and the endpoint
 answers HTTP 503 with a ``Retry-After``: the chargers that were let in get their
-BootNotification answered in time instead of every charger timing out together. The delay grows
-with the overload and carries jitter, so refused chargers do not come back at the same moment.
+BootNotification answered in time instead of every charger timing out together.
+
+The refused are paced: each gets its own time slot to come back, one after the other at the rate
+at which admitted chargers have lately been answered (never assumed slower than ``max_pending``
+per ``retry_after``), plus up to one ``retry_after`` of jitter. A crowd of 9,000 refused at once
+thus returns spread over the time the server needs for them, not all at the same moment, and
+a charger refused again gets a later slot. The first slot is ``retry_after`` from now, longer
+(up to 4 times) the further the writer is behind.
 
 Only handshakes are judged: the traffic of a connected charger is never refused. A threshold of
 0 switches that check off; both at 0 admit everything. Pure logic with an injected clock,
@@ -18,7 +24,7 @@ import math
 import random
 import threading
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import count
@@ -27,6 +33,8 @@ log = logging.getLogger(__name__)
 
 # The longest Retry-After we send, however far behind the writer is.
 MAX_RETRY_AFTER = 120
+# Seconds of answered handshakes the pacing rate is measured over.
+RATE_WINDOW = 5.0
 
 
 @dataclass(frozen=True)
@@ -73,6 +81,8 @@ class AdmissionPolicy:
         self._log_interval = log_interval
         self._lock = threading.Lock()
         self._pending: OrderedDict[int, float] = OrderedDict()  # ticket key -> admitted at
+        self._answered: deque[float] = deque(maxlen=100_000)  # when pending tickets were released
+        self._next_slot = 0.0  # when the next refused charger is asked to come back
         self._keys = count()
         self.admitted = 0
         self.refused = 0
@@ -107,17 +117,29 @@ class AdmissionPolicy:
             should_log = self._logged_at is None or now - self._logged_at >= self._log_interval
             if should_log:
                 refused, self._unlogged, self._logged_at = self._unlogged, 0, now
+            delay = self._delay(now, overload)
         if should_log:
             log.warning("admission: refused %d handshake(s) since the last report (writer "
                         "backlog %d units, %d handshakes pending): answering 503", refused,
                         backlog, pending)
-        return Refused(self._delay(overload), reason)
+        return Refused(delay, reason)
 
-    def _delay(self, overload: float) -> int:
-        # Longer the further behind we are (up to 4 times the base), spread over twice that
-        # span so that a refused crowd comes back spread out.
-        base = self.retry_after * min(overload, 4.0)
-        return min(MAX_RETRY_AFTER, max(1, math.ceil(base * self._rng.uniform(1.0, 2.0))))
+    def _delay(self, now: float, overload: float) -> int:
+        """The next free slot, as whole seconds from now (called under the lock)."""
+        slot = max(now + self.retry_after * min(overload, 4.0), self._next_slot)
+        self._next_slot = slot + 1.0 / self._rate(now)
+        delay = slot - now + self._rng.uniform(0.0, self.retry_after)
+        if delay > MAX_RETRY_AFTER:
+            delay = MAX_RETRY_AFTER - self._rng.uniform(0.0, self.retry_after)
+        return max(1, math.ceil(delay))
+
+    def _rate(self, now: float) -> float:
+        """Handshakes answered per second lately, or what the pending limit lets through."""
+        answered = self._answered
+        while answered and now - answered[0] > RATE_WINDOW:
+            answered.popleft()
+        floor = (self.max_pending or 100) / self.retry_after
+        return max(len(answered) / RATE_WINDOW, floor)
 
     def _expire(self, now: float) -> None:
         pending = self._pending
@@ -129,7 +151,8 @@ class AdmissionPolicy:
 
     def _release(self, key: int) -> None:
         with self._lock:
-            self._pending.pop(key, None)
+            if self._pending.pop(key, None) is not None:
+                self._answered.append(self._clock())
 
     def pending(self) -> int:
         """Admitted handshakes not answered yet (within the pending window)."""

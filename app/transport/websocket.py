@@ -30,7 +30,9 @@ from datetime import UTC, datetime
 from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
+from flask.sessions import SessionInterface
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Engine
 
 from .. import events, gcpolicy, runtime
 from ..extensions import db, sock
@@ -53,6 +55,7 @@ _LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
                  _chargers.c.registration_status, _chargers.c.ocpp_version_pin,
                  _chargers.c.session_owner).where(
     _chargers.c.identity == bindparam("identity"))
+_LOOKUP_SQL: dict[str, tuple[str, bool]] = {}  # dialect name -> (SQL, positional parameters)
 
 
 def init_app(app: Flask) -> None:
@@ -67,6 +70,9 @@ def init_app(app: Flask) -> None:
     })
     bp = Blueprint("ocpp", __name__)
     sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
+    # A charger has no cookie session: opening one (a signing serializer per request) was 4 %
+    # of a reconnect storm's CPU.
+    app.session_interface = _NoSessionUnder(prefix, app.session_interface)
     bp.before_app_request(_check_handshake)
     bp.teardown_app_request(_release_ticket)
     app.register_blueprint(bp)
@@ -92,6 +98,25 @@ class _Negotiated:
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+class _NoSessionUnder(SessionInterface):
+    """The app's session interface, except a null session for the OCPP endpoint's requests."""
+
+    def __init__(self, prefix: str, inner: SessionInterface) -> None:
+        self._prefix = prefix + "/"
+        self._inner = inner
+
+    def open_session(self, app, request):
+        if (request.path + "/").startswith(self._prefix):
+            return self.make_null_session(app)  # Flask saves no null session
+        return self._inner.open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        self._inner.save_session(app, session, response)
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
 
 
 class _NoReaderThread:
@@ -173,10 +198,7 @@ def _check_handshake():
         return _plain(503, "CSMS busy: retry later",
                       {"Retry-After": str(decision.retry_after)})
     g.ocpp_ticket = decision
-    # SQLAlchemy Core with a statement built once: the ORM session cost a third of a
-    # handshake when a fleet reconnects at once (docs/performance.md).
-    with db.engine.connect() as conn:
-        row = conn.execute(_LOOKUP, {"identity": identity}).first()
+    row = _lookup(db.engine, identity)
     if row is None:
         policy = current_app.config["OCPP_UNKNOWN_CHARGERS"]
         if policy == "reject":
@@ -194,6 +216,35 @@ def _check_handshake():
     g.ocpp_charger = (charger_id, identity, lenient, registration, previous_owner)
     g.ocpp_negotiated = _negotiate(pin)
     return None
+
+
+def _lookup(engine: Engine, identity: str) -> tuple | None:
+    """The charger's row for the handshake, on the driver itself.
+
+    The statement is compiled once per dialect: SQLAlchemy's execution context (parameters,
+    result processing) was 15 % of the server's CPU in a reconnect storm, the ORM session
+    before it a third (docs/performance.md). The pool's checkout and its rollback on return
+    are kept.
+    """
+    compiled = _LOOKUP_SQL.get(engine.dialect.name)
+    if compiled is None:
+        built = _LOOKUP.compile(dialect=engine.dialect)
+        compiled = _LOOKUP_SQL[engine.dialect.name] = (built.string, built.positional)
+    sql, positional = compiled
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, (identity,) if positional else {"identity": identity})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
+    if row is None:
+        return None
+    charger_id, enabled, lenient, registration, pin, owner = row
+    return charger_id, bool(enabled), bool(lenient), registration, pin, owner
 
 
 def _release_ticket(exc: BaseException | None = None) -> None:
