@@ -20,11 +20,19 @@ pending until its first message is answered. Nothing on the handshake waits for 
 the charger's replies do not need: the connected mark is queued in the writer (it is committed
 with, or before, the BootNotification it answers first), and only an unknown charger's
 enrolment, whose id the connection needs, is waited for.
+
+flask-sock's route serves the endpoint, but a plain connection under gunicorn (no
+``Sec-WebSocket-Extensions`` offered) is answered ``101`` here, from the headers gunicorn
+already parsed: simple-websocket would rebuild the request and parse it again with h11 and
+wsproto, a third of the server's CPU in a reconnect storm (docs/performance.md). A charger
+offering an extension (permessage-deflate) still goes through simple-websocket and wsproto,
+which negotiate it.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 from datetime import UTC, datetime
 from urllib.parse import unquote
@@ -70,6 +78,7 @@ def init_app(app: Flask) -> None:
     })
     bp = Blueprint("ocpp", __name__)
     sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
+    bp.record_once(_take_plain_connections)
     # A charger has no cookie session: opening one (a signing serializer per request) was 4 %
     # of a reconnect storm's CPU.
     app.session_interface = _NoSessionUnder(prefix, app.session_interface)
@@ -163,6 +172,10 @@ def _handshake_error() -> Response | None:
     """Why this request is no RFC 6455 upgrade (section 4.2.1), as the response to send."""
     if request.headers.get("Upgrade", "").lower() != "websocket":
         return _plain(400, "OCPP endpoint: websocket upgrade expected")
+    connection = {token.strip().lower()
+                  for token in request.headers.get("Connection", "").split(",")}
+    if "upgrade" not in connection:
+        return _plain(400, "OCPP endpoint: Connection: Upgrade expected")
     version = request.headers.get("Sec-WebSocket-Version", "").strip()
     if version != WEBSOCKET_VERSION:
         # 4.4: name the versions we speak.
@@ -272,18 +285,61 @@ def _negotiate(pin: str | None) -> versions.Negotiated | None:
 def ocpp_socket(ws, rest: str) -> None:
     """flask-sock's route: serve the connection, then free what a closed one must not keep."""
     try:
-        _serve(ws)
+        _serve(_driver_for(ws))
     finally:
         # wsproto's frame parser is a reference cycle holding permessage-deflate's zlib
         # streams; freed now, not at a full collection (docs/performance.md, "Connection churn").
         release(ws.ws)
 
 
-def _serve(ws) -> None:
+_ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
+
+
+def _take_plain_connections(state) -> None:
+    """Put ``_plain_or`` in front of flask-sock's view once the blueprint is registered."""
+    endpoint = "ocpp.ocpp_socket"
+    state.app.view_functions[endpoint] = _plain_or(state.app.view_functions[endpoint])
+
+
+def _plain_or(flask_sock_view):
+    def view(rest: str):
+        sock = request.environ.get("gunicorn.socket")
+        if sock is None or request.headers.get("Sec-WebSocket-Extensions"):
+            return flask_sock_view(rest=rest)
+        return _serve_plain(sock)
+
+    view.__name__ = flask_sock_view.__name__
+    return view
+
+
+class _Handled(Response):
+    """What the route returns once it has served the socket: gunicorn closes the connection
+    (flask-sock's answer in gunicorn mode)."""
+
+    def __call__(self, environ, start_response):
+        raise StopIteration()
+
+
+def _serve_plain(sock) -> Response:
+    """Answer the upgrade ourselves (RFC 6455 section 4.2.2) and serve the connection."""
+    key = request.headers["Sec-WebSocket-Key"].strip().encode()  # checked: 16 bytes, base64
+    accept = base64.b64encode(hashlib.sha1(key + _ACCEPT_GUID).digest())
+    negotiated = g.get("ocpp_negotiated")
+    lines = [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: websocket", b"Connection: Upgrade",
+             b"Sec-WebSocket-Accept: " + accept]
+    if negotiated is not None and negotiated.subprotocol:
+        lines.append(b"Sec-WebSocket-Protocol: " + negotiated.subprotocol.encode())
+    sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+    config = current_app.config
+    _serve(WebSocket(sock, PlainFrames(config["OCPP_MAX_FRAME_BYTES"]),
+                     write_timeout=config["OCPP_WRITE_TIMEOUT"]))
+    return _Handled()
+
+
+def _serve(websocket: WebSocket) -> None:
     charger_id, identity, lenient, registration, previous_owner = g.ocpp_charger
     negotiated = g.get("ocpp_negotiated")
     version = negotiated.version if negotiated is not None else None
-    websocket = _driver_for(ws)
     if version is None:
         log.info("%s offered no OCPP version we speak (%r): closing", identity,
                  request.headers.get("Sec-WebSocket-Protocol"))
