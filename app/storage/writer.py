@@ -5,10 +5,12 @@ the writer runs every unit queued since its last commit in one transaction, comm
 wakes them all with their results. A handler therefore replies to its charger only after its data
 is committed, while the commit (an fsync with SQLite's synchronous=FULL) is paid once per batch.
 
-Two kinds of write need no waiting and ride along with the next commit:
-- rows appended with ``append`` (the message log), and
+Some writes need no waiting and ride along with the next commit:
+- rows appended with ``append`` (the message log),
 - last-seen times with ``touch``: only the newest per charger is written, at most once per
-  ``flush_interval``.
+  ``flush_interval``, and
+- units queued with ``submit`` (the connected mark of a new connection): in order with every
+  other unit, so a later ``run`` by the same caller returns only once they are committed.
 
 Under gevent, ``threading`` is cooperative, so the writer is a greenlet and waiting is cheap.
 
