@@ -7,7 +7,9 @@ otherwise (timeout, reset) after a jittered backoff of 1, 2, 4 ... up to 30 s, a
 a BootNotification left unanswered for ``--boot-timeout`` seconds closes the connection and the
 charger starts over. Reported: connect p50/p99 (successful handshakes), Boot answered p50/p99
 and how many within 10 s, 503s, other connect failures, chargers that never booted, the time
-until the last Boot was answered, and the load client's CPU share.
+until the last Boot was answered, and the load client's CPU share. ``--workload issue`` follows
+each Boot with a StatusNotification, and for 30 % of the chargers an Authorize and a
+StartTransaction (the storm of issue 10); their answers are counted too.
 
 Client only::
 
@@ -53,7 +55,7 @@ def _raise_nofile() -> None:
 
 async def _charger(url: str, identity: str, t0: float, stop_at: float, stats: dict,
                    connect_timeout: float, boot_timeout: float, booted_count,
-                   total: int) -> None:
+                   total: int, after_boot: bool) -> None:
     clock = time.perf_counter
     failures = 0
     while clock() < stop_at:
@@ -104,6 +106,8 @@ async def _charger(url: str, identity: str, t0: float, stop_at: float, stats: di
             stats["booted_at"].append(answered - t0)
             with booted_count.get_lock():
                 booted_count.value += 1
+            if after_boot:
+                await _after_boot(ws, identity, stats, boot_timeout)
             # Held open like a real charger until the fleet is up (or the deadline).
             while clock() < stop_at and booted_count.value < total:
                 await asyncio.sleep(0.5)
@@ -113,11 +117,39 @@ async def _charger(url: str, identity: str, t0: float, stop_at: float, stats: di
     stats["never_booted"] += 1
 
 
+async def _after_boot(ws, identity: str, stats: dict, timeout: float) -> None:
+    """What the issue's operator ran after the Boot: a StatusNotification, and for 30 % of the
+    chargers an Authorize and a StartTransaction."""
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    frames = ['[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError",'
+              f'"status":"Available","timestamp":"{now}"}}]']
+    if int(identity.rsplit("-", 1)[1]) % 10 < 3:
+        tag = "ST" + identity.rsplit("-", 2)[1] + "x" + identity.rsplit("-", 1)[1]
+        frames += [f'[2,"a","Authorize",{{"idTag":"{tag}"}}]',
+                   f'[2,"t","StartTransaction",{{"connectorId":1,"idTag":"{tag}",'
+                   f'"meterStart":0,"timestamp":"{now}"}}]']
+    for frame in frames:
+        sent = time.perf_counter()
+        try:
+            await ws.send(frame)
+            async with asyncio.timeout(timeout):
+                reply = json.loads(await ws.recv())
+        except (TimeoutError, OSError, websockets.ConnectionClosed) as exc:
+            kind = "after boot " + type(exc).__name__
+            stats["errors"][kind] = stats["errors"].get(kind, 0) + 1
+            return
+        if reply[0] != 3:
+            stats["errors"]["after boot CALLERROR"] = stats["errors"].get(
+                "after boot CALLERROR", 0) + 1
+        stats["other_ms"].append((time.perf_counter() - sent) * 1000)
+
+
 def _client(url: str, proc: int, count: int, total: int, deadline: float, start_at: float,
-            connect_timeout: float, boot_timeout: float, booted_count, out) -> None:
+            connect_timeout: float, boot_timeout: float, booted_count, out,
+            after_boot: bool) -> None:
     _raise_nofile()
     stats = {"refused": 0, "boot_timeout": 0, "never_booted": 0, "errors": {},
-             "connect_ms": [], "boot_ms": [], "booted_at": []}
+             "connect_ms": [], "boot_ms": [], "booted_at": [], "other_ms": []}
 
     async def main() -> None:
         delay = start_at - time.time()
@@ -127,7 +159,7 @@ def _client(url: str, proc: int, count: int, total: int, deadline: float, start_
         cpu0 = time.process_time()
         await asyncio.gather(*(
             _charger(url, f"storm-{proc}-{n}", t0, t0 + deadline, stats, connect_timeout,
-                     boot_timeout, booted_count, total)
+                     boot_timeout, booted_count, total, after_boot)
             for n in range(count)))
         stats["cpu_s"] = time.process_time() - cpu0
         stats["wall_s"] = time.perf_counter() - t0
@@ -154,7 +186,7 @@ def _pct(values: list[float], q: float) -> float | None:
 
 def run_storm(url: str, chargers: int, processes: int, deadline: float,
               connect_timeout: float = 30.0, boot_timeout: float = 30.0,
-              server_pid: int | None = None) -> dict:
+              server_pid: int | None = None, after_boot: bool = False) -> dict:
     """Run the storm from ``processes`` client processes; the merged figures."""
     counts = _split(chargers, processes)
     if max(counts) > MAX_PER_PROCESS:
@@ -166,7 +198,8 @@ def run_storm(url: str, chargers: int, processes: int, deadline: float,
     out = ctx.Queue()
     start_at = time.time() + 1.0 + 0.3 * processes  # every process starts at the same moment
     procs = [ctx.Process(target=_client, args=(url, p, n, chargers, deadline, start_at,
-                                               connect_timeout, boot_timeout, booted, out))
+                                               connect_timeout, boot_timeout, booted, out,
+                                               after_boot))
              for p, n in enumerate(counts)]
     for p in procs:
         p.start()
@@ -180,11 +213,12 @@ def run_storm(url: str, chargers: int, processes: int, deadline: float,
     for p in procs:
         p.join(30)
     merged: dict = {"refused": 0, "boot_timeout": 0, "never_booted": 0, "errors": {},
-                    "connect_ms": [], "boot_ms": [], "booted_at": [], "cpu_s": 0.0}
+                    "connect_ms": [], "boot_ms": [], "booted_at": [], "other_ms": [],
+                    "cpu_s": 0.0}
     for part in parts:
         for key in ("refused", "boot_timeout", "never_booted", "cpu_s"):
             merged[key] += part[key]
-        for key in ("connect_ms", "boot_ms", "booted_at"):
+        for key in ("connect_ms", "boot_ms", "booted_at", "other_ms"):
             merged[key] += part[key]
         for kind, n in part["errors"].items():
             merged["errors"][kind] = merged["errors"].get(kind, 0) + n
@@ -196,6 +230,8 @@ def run_storm(url: str, chargers: int, processes: int, deadline: float,
         "connect_p99_ms": _pct(merged["connect_ms"], 0.99),
         "boot_p50_ms": _pct(boot_ms, 0.5), "boot_p99_ms": _pct(boot_ms, 0.99),
         "boot_within_10s": sum(1 for v in boot_ms if v <= 10_000),
+        "after_boot_answered": len(merged["other_ms"]),
+        "after_boot_p99_ms": _pct(merged["other_ms"], 0.99),
         "refused_503": merged["refused"], "boot_timeouts": merged["boot_timeout"],
         "connect_errors": sum(merged["errors"].values()), "errors": merged["errors"],
         "all_booted_s": max(merged["booted_at"]) if merged["booted_at"] else None,
@@ -219,6 +255,8 @@ ROWS = (
     ("refused", "503 answers", "{refused_503:,}"),
     ("errors", "other connect failures", "{connect_errors:,}"),
     ("timeouts", "Boots unanswered after 30 s", "{boot_timeouts:,}"),
+    ("after", "Status/Authorize/Start answered, p99 ms",
+     "{after_boot_answered:,}, {after_boot_p99_ms:,.0f}"),
     ("half", "half / all booted after s", "{half_booted_s:.1f} / {all_booted_s:.1f}"),
     ("server", "server CPU % of a core", "{server_cpu_pct}"),
     ("client", "load client CPU % of a core", "{client_cpu_pct}"),
@@ -270,7 +308,8 @@ def serve_and_storm(args: argparse.Namespace) -> list[tuple[str, dict]]:
                 try:
                     print(f"== {name}: {args.chargers} chargers", flush=True)
                     result = run_storm(server.url, args.chargers, args.processes, args.deadline,
-                                       server_pid=server.proc.pid)
+                                       server_pid=server.proc.pid,
+                                       after_boot=args.workload == "issue")
                 finally:
                     server.stop()
                 result.update(server=name, env=server_env)
@@ -294,6 +333,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--deadline", type=float, default=120.0,
                    help="seconds after which a charger that has not booted gives up")
     p.add_argument("--server-pid", type=int, default=0)
+    p.add_argument("--workload", choices=("boot", "issue"), default="boot",
+                   help="issue: after the Boot a StatusNotification, and for 30 %% of the "
+                        "chargers Authorize + StartTransaction (issue 10's storm)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--serve", action="store_true",
                    help="start fresh servers (this checkout, --variant, --previous) in turn")
@@ -310,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
         print("\n" + table(results))
         return 0 if all(r["never_booted"] == 0 for _, r in results) else 1
     result = run_storm(args.url, args.chargers, args.processes, args.deadline,
-                       server_pid=args.server_pid or None)
+                       server_pid=args.server_pid or None, after_boot=args.workload == "issue")
     print(json.dumps(result, indent=2) if args.json else table([("result", result)]))
     return 0 if result["never_booted"] == 0 else 1
 
