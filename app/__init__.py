@@ -58,6 +58,8 @@ def create_app(overrides: dict | None = None) -> Flask:
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "..", "migrations"),
                      render_as_batch=True)
     sock.init_app(app)
+    from .console.throttle import make_throttle
+    from .events import make_bus
     from .ocpp.supported import build_registry
     from .transport.registry import Registry
 
@@ -66,6 +68,9 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["constellation.registry"] = Registry()
     app.extensions["constellation.router"] = _router(app, app.extensions["constellation.registry"])
     app.extensions["constellation.admission"] = _admission(app)
+    # In-process without REDIS_URL; with it, shared by every process and host (Redis).
+    app.extensions["constellation.events"] = make_bus(app.config)
+    app.extensions["constellation.login_throttle"] = make_throttle(app.config)
     with app.app_context():
         from .storage.sqlite import configure_sqlite
 

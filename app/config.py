@@ -72,6 +72,36 @@ def _database_url(default: str) -> str:
     return raw
 
 
+REDIS_SCHEMES = ("redis", "rediss", "unix")
+
+
+def _redis_url() -> str:
+    """REDIS_URL, empty or a URL redis-py can use (checked here, so never on a charger's path)."""
+    from urllib.parse import urlsplit
+
+    raw = os.environ.get("REDIS_URL", "").strip()
+    if not raw:
+        return ""
+    try:
+        parts = urlsplit(raw)
+        parts.port  # noqa: B018 - raises ValueError for a port that is no number
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in REDIS_SCHEMES:
+        raise ConfigError("REDIS_URL is not a Redis URL; expected redis://host:6379/0, "
+                          "rediss://... or unix:///path/to/redis.sock")
+    return raw
+
+
+def _schedule(name: str) -> dict[str, float]:
+    from .schedule import parse_intervals
+
+    try:
+        return parse_intervals(os.environ.get(name, ""))
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from None
+
+
 def load_config() -> dict:
     """Read the environment into a Flask config mapping."""
     instance = Path(os.environ.get("CONSTELLATION_INSTANCE_DIR", INSTANCE_DIR))
@@ -82,7 +112,9 @@ def load_config() -> dict:
         # PRAGMA synchronous for SQLite: FULL fsyncs the WAL at each (group) commit, so a reply
         # is never sent for data a power cut could take away. NORMAL trades that for speed.
         "SQLITE_SYNCHRONOUS": _choice("SQLITE_SYNCHRONOUS", "FULL", ("FULL", "NORMAL", "OFF")),
-        "REDIS_URL": os.environ.get("REDIS_URL", ""),
+        "REDIS_URL": _redis_url(),
+        # With Redis: how long live events are batched before they go to the other processes.
+        "EVENTS_FLUSH_SECONDS": _float("EVENTS_FLUSH_SECONDS", 0.05),
         # OCPP transport
         "OCPP_PATH_PREFIX": "/" + os.environ.get("OCPP_PATH_PREFIX", "/ocpp").strip("/"),
         "OCPP_HEARTBEAT_INTERVAL": _int("OCPP_HEARTBEAT_INTERVAL", 300),
@@ -108,6 +140,17 @@ def load_config() -> dict:
         "OCPP_ADMISSION_RETRY_AFTER": _float("OCPP_ADMISSION_RETRY_AFTER", 2.0),
         "MESSAGE_LOG_ENABLED": _bool("MESSAGE_LOG_ENABLED", True),
         "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
+        # Scheduled jobs (app/schedule.py): intervals as name=seconds,... over the defaults.
+        "SCHEDULE_INTERVALS": _schedule("SCHEDULE_INTERVALS"),
+        # Offline alert after heartbeat interval x OFFLINE_FACTOR + OFFLINE_GRACE_SECONDS of
+        # silence.
+        "OFFLINE_FACTOR": _float("OFFLINE_FACTOR", 2.0),
+        "OFFLINE_GRACE_SECONDS": _float("OFFLINE_GRACE_SECONDS", 60.0),
+        # A command still pending this long after its timeout is closed as error Expired.
+        "STALE_COMMAND_GRACE_SECONDS": _float("STALE_COMMAND_GRACE_SECONDS", 300.0),
+        # Raw meter values are kept this many days, then folded into 15-minute aggregates
+        # (0: raw values kept for ever).
+        "METER_VALUE_RAW_DAYS": _float("METER_VALUE_RAW_DAYS", 90.0),
         # How long a coalesced last-seen time may wait before it is written.
         "LAST_SEEN_FLUSH_SECONDS": _float("LAST_SEEN_FLUSH_SECONDS", 1.0),
         # Garbage collector (app/gcpolicy.py): freeze what survives a full collection, and

@@ -1,5 +1,6 @@
-"""Per-process runtime objects: the version registry, the charger registry and the command
-router (wired in ``create_app``), the group writer of this process and its start-up housekeeping.
+"""Per-process runtime objects: the version registry, the charger registry, the command
+router, the live-event bus and the login throttle (wired in ``create_app``), the group writer
+of this process and its start-up housekeeping.
 
 Created after gunicorn has forked the worker (``startup``, from gunicorn's ``post_worker_init``)
 or on first use, never at import.
@@ -9,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -20,6 +20,8 @@ from .ocpp.versions import VersionRegistry
 from .storage.writer import GroupWriter
 
 if TYPE_CHECKING:
+    from .console.throttle import Throttle
+    from .events import EventBus
     from .services.routing import CommandRouter
     from .transport.admission import AdmissionPolicy
     from .transport.registry import Registry
@@ -56,6 +58,16 @@ def writer_backlog(app: Flask) -> int:
     return existing[1].backlog()
 
 
+def events(app: Flask) -> EventBus:
+    """Live events for the console: this process's, or the cluster's through Redis."""
+    return app.extensions["constellation.events"]
+
+
+def login_throttle(app: Flask) -> Throttle:
+    """Failed-login counters: in this process, or shared through Redis (``create_app``)."""
+    return app.extensions["constellation.login_throttle"]
+
+
 def writer(app: Flask) -> GroupWriter:
     """The app's group writer in this process."""
     existing = app.extensions.get("constellation.writer")
@@ -70,46 +82,46 @@ def writer(app: Flask) -> GroupWriter:
             instance = GroupWriter(engine, Charger.__table__,
                                    flush_interval=app.config["LAST_SEEN_FLUSH_SECONDS"])
             app.extensions["constellation.writer"] = (os.getpid(), instance)
-            threading.Thread(target=_maintenance, args=(app, instance), daemon=True,
-                             name="maintenance").start()
+            if not app.config["REDIS_URL"]:  # with Redis the workers run the schedule
+                threading.Thread(target=_maintenance, args=(app,), daemon=True,
+                                 name="maintenance").start()
     return app.extensions["constellation.writer"][1]
+
+
+def current_writer(app: Flask) -> GroupWriter | None:
+    """This process's group writer if it has started one (a serving process), else None (a
+    worker, a CLI command): never starts one."""
+    existing = app.extensions.get("constellation.writer")
+    if existing is not None and existing[0] == os.getpid():
+        return existing[1]
+    return None
 
 
 def startup(app: Flask) -> None:
     """Start this serving process's writer, and with it clear what a dead process of this host
     left behind (connection marks, commands in flight), before the first request is served;
-    and serve the commands other processes route here."""
+    and serve the commands other processes route here; and start the event bus's background
+    work (after the fork, where it runs)."""
     writer(app)
     router(app).start()
+    events(app).start()
 
 
 def shutdown(app: Flask) -> None:
-    """Write what the writer still holds (message log, last-seen times); gunicorn calls this."""
+    """Write what the writer still holds (message log, last-seen times) and send the events
+    still batched; gunicorn calls this."""
     existing = app.extensions.get("constellation.writer")
     if existing is not None and existing[0] == os.getpid():
         existing[1].flush()
+    events(app).close()  # after the writer: Redis being slow must not cost stored data
 
 
-MAINTENANCE_INTERVAL = 600.0
+def _maintenance(app: Flask) -> None:
+    """The scheduled jobs (``app.schedule``) in this process: only without Redis (with
+    REDIS_URL the workers run them, and the web process none)."""
+    from .schedule import run_in_process
 
-
-def _maintenance(app: Flask, instance: GroupWriter) -> None:
-    """Prune the message log now and then, in slices, through the writer."""
-    from .models import utcnow
-    from .services.retention import SLICE, prune_message_log
-
-    while True:
-        try:
-            days = app.config["MESSAGE_LOG_RETENTION_DAYS"]
-            while days > 0:
-                deleted = instance.run(prune_message_log, utcnow(), days)
-                if deleted:
-                    log.info("pruned %d message log entries older than %g days", deleted, days)
-                if deleted < SLICE:
-                    break
-        except Exception:  # noqa: BLE001 - maintenance must not stop for a bad pass
-            log.exception("message log pruning failed")
-        time.sleep(MAINTENANCE_INTERVAL)
+    run_in_process(app)
 
 
 def _clear_stale_sessions(engine) -> None:

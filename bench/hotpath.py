@@ -110,7 +110,8 @@ def main() -> None:
     writer = runtime.writer(app)
     def connections_of(version):
         return [
-            ChargerConnection(NullSocket(), ChargerContext(f"hot-{i}", cid, writer, 300, "reject"),
+            ChargerConnection(NullSocket(), ChargerContext(f"hot-{i}", cid, writer, 300, "reject",
+                                                           events=runtime.events(app)),
                               OcppSession(version, handled_actions=frozenset(version.handlers)),
                               version.handlers, log_messages=True, ping_interval=0,
                               max_missed_pongs=0)

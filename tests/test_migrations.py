@@ -271,3 +271,34 @@ def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
     finally:
         srv.stop()
         engine.dispose()
+
+
+def test_0014_adds_the_scheduled_work_tables_and_downgrade_removes_them(tmp_path):
+    """Alerts, meter-value aggregates and the daily energy summary are new tables: rows stored
+    before 0014 (raw meter values) are untouched, and going down drops only the new tables."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    new_tables = {"alerts", "meter_value_aggregates", "daily_energy"}
+    try:
+        srv.flask("db", "upgrade", "0013")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
+                                 "auto_enrolled, lenient) VALUES ('m1', 1, 'accepted', 0, 0)"))
+            conn.execute(sa.text(
+                "INSERT INTO meter_values (charger_id, connector_id, measurand, value, "
+                "raw_value, source) VALUES (1, 1, 'Energy.Active.Import.Register', 5, '5', "
+                "'MeterValues')"))
+        srv.flask("db", "upgrade", "0014")
+        assert new_tables <= set(sa.inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT value FROM meter_values")).scalars().all() == [5]
+            conn.execute(sa.text("INSERT INTO alerts (charger_id, kind) VALUES (1, 'offline')"))
+            conn.execute(sa.text("INSERT INTO daily_energy (day, charger_id, energy_wh, "
+                                 "sessions) VALUES ('2030-01-01', NULL, 0, 0)"))
+        srv.flask("db", "downgrade", "0013")
+        engine.dispose()
+        assert not new_tables & set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM meter_values")).scalar() == 1
+    finally:
+        engine.dispose()

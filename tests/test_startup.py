@@ -92,3 +92,13 @@ def test_two_web_workers_share_the_chargers_through_redis(tmp_path, redis_url):
                 cp.close()
     finally:
         srv.stop()
+
+
+def test_a_redis_url_that_is_no_redis_url_is_one_line(tmp_path):
+    srv = LiveServer(env={"REDIS_URL": "http://u:hunter2@127.0.0.1:6379/0"},
+                     instance_dir=str(tmp_path))
+    done = srv.flask("db", "upgrade", check=False)
+    assert done.returncode == 4
+    assert _lines(done.stderr) == ["constellation: error: REDIS_URL is not a Redis URL; expected "
+                                   "redis://host:6379/0, rediss://... or "
+                                   "unix:///path/to/redis.sock"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models.scheduled import ALERT_KINDS
 from ..models.token import TOKEN_STATUSES
 from ..ocpp.supported import build_registry
 from ..ocpp.v16 import COMMANDS
@@ -440,6 +441,50 @@ SCHEMAS: dict[str, dict] = {
         "versions": array(t("string", enum=OCPP_VERSIONS), "the OCPP versions that can do it"),
     }, ["name", "description", "arguments", "versions"], additional=False),
     "OperationList": obj({"items": array(ref("Operation"))}, ["items"], additional=False),
+    "BulkOperationRequest": obj({
+        "operation": t("string", "a version-neutral operation (`GET /operations`), e.g. "
+                       "update_firmware, set_configuration, publish_local_list, reset"),
+        "args": t("object", "its arguments, the same for every charger"),
+        "chargers": array(t("string"), "the chargers, by identity (or give filter)"),
+        "filter": obj({
+            "connected": t("boolean"), "ocpp_version": t("string"), "vendor": t("string"),
+            "model": t("string"), "firmware_version": t("string"),
+        }, description="every enabled charger in service matching all of these",
+            additional=False),
+        "max_in_flight": t("integer", "chargers at a time (1 to 100, default 10)",
+                           minimum=1, maximum=100),
+    }, required=["operation"], additional=False),
+    "BulkOperation": obj({
+        "id": t("integer"),
+        "operation": t("string"),
+        "args": t("object"),
+        "selection": t("object", "chargers or filter, as given"),
+        "status": t("string", "queued, running, finished, cancelled or failed",
+                    enum=["queued", "running", "finished", "cancelled", "failed"]),
+        "max_in_flight": t("integer"),
+        "cancel_requested": t("boolean"),
+        "requested_by": t("string", null=True),
+        "job_id": t("string", "the RQ job running it (none on the embedded default)",
+                    null=True),
+        "error": t("string", "why the run itself failed", null=True),
+        "total": t("integer", "chargers selected"),
+        "done": t("integer", "chargers with a final result"),
+        "counts": obj({name: t("integer") for name in (
+            "waiting", "running", "completed", "rejected", "error", "cancelled")},
+            description="chargers per result status"),
+        "progress": t("number", "done / total, 0 to 1"),
+        "created_at": time_(), "started_at": time_(), "finished_at": time_(),
+    }),
+    "BulkOperationResult": obj({
+        "charger": t("string"),
+        "status": t("string", "waiting, running, completed (taken), rejected (answered "
+                    "otherwise), error (refused, not connected or no answer) or cancelled",
+                    enum=["waiting", "running", "completed", "rejected", "error",
+                          "cancelled"]),
+        "command_id": t("integer", null=True),
+        "detail": t("string", "the action and the charger's answer, or why not", null=True),
+        "updated_at": time_(),
+    }),
     "OperationArguments": obj({}, description="the operation's arguments (see "
                               "`GET /operations`), e.g. {\"token\": \"CARD-1\", \"evse_id\": 1} "
                               "for start; an empty body is no arguments"),
@@ -503,6 +548,31 @@ SCHEMAS["DeviceReport"] = obj({
 }, ["request_id", "report_base", "command_id", "request_status", "parts_received",
     "items_received", "parts_expected", "complete", "generated_at", "started_at",
     "updated_at", "completed_at"], "A NotifyReport series of a 2.x charger.", additional=False)
+SCHEMAS["Alert"] = obj({
+    "id": t("integer"),
+    "charger": t("string", "the charger's identity", null=True),
+    "kind": t("string", "what was noticed: offline (silent for longer than its heartbeat "
+                        "interval allows)", enum=list(ALERT_KINDS)),
+    "active": t("boolean", "not cleared yet"),
+    "raised_at": time_("when a scheduled job noticed it"),
+    "cleared_at": time_("when a later run found it gone (the charger was heard again)"),
+    "detail": t("string", "what was seen, in words", null=True),
+    "acknowledged_by": t("string", "the user who acknowledged it", null=True),
+    "acknowledged_at": time_(),
+}, description="A condition a scheduled job noticed about a charger.")
+SCHEMAS["Job"] = obj({
+    "id": t("string", "the RQ job id"),
+    "function": t("string", "the job's function, e.g. app.jobs.detect_offline", null=True),
+    "queue": t("string", "the queue it was enqueued on"),
+    "status": t("string", "queued, started, deferred, scheduled, finished, stopped, canceled "
+                          "or failed"),
+    "enqueued_at": time_(),
+    "started_at": time_(),
+    "ended_at": time_(),
+    "result": {"description": "what the job returned, once finished (any JSON value)"},
+    "error": t("string", "the traceback of the failure", null=True),
+    "retries_left": t("integer", null=True),
+}, description="A background job as RQ knows it.")
 # A command sent for an operation: the command with the operation's name (one object, as below).
 SCHEMAS["OperationResult"] = obj({
     **SCHEMAS["Command"]["properties"],
@@ -516,7 +586,8 @@ SCHEMAS["TransactionDetail"] = obj({
 for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKey",
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
-              "ChargerEvent", "DeviceVariable", "DeviceReport", "DisplayMessage"):
+              "ChargerEvent", "DeviceVariable", "DeviceReport", "DisplayMessage",
+              "BulkOperation", "BulkOperationResult", "Alert"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -537,6 +608,7 @@ PAGE = [query("page", "page number, from 1", t("integer", minimum=1, default=1))
 CHARGER_FILTER = query("charger", "only this charger (its identity); 404 if unknown")
 IDENTITY = param("identity", "path", t("string"), "charger identity (percent-encode '/', "
                                                   "'%' and the like)")
+BULK_ID = param("bulk_id", "path", t("integer"), "the bulk operation's id")
 
 
 def error(description: str) -> dict:
@@ -650,6 +722,38 @@ PATHS: dict[str, dict] = {
             description="The same operation for every OCPP version: the charger's adapter "
                         "words it as its version's command (docs/operations.md). The answer is "
                         "the command, with `operation`."),
+    },
+    "/bulk-operations": {
+        "post": op("Run one operation on many chargers, as a background job", {
+            **ok("BulkOperation", "recorded and started", "202"),
+            "400": error("a wrong argument, selection or field"),
+            "404": error("no such operation, or a charger of the list does not exist"),
+            "422": error("no charger matches the selection"),
+        }, tag="commands", request=body("BulkOperationRequest"), write=True,
+            description="At most max_in_flight chargers at a time, each through the "
+                        "version-neutral operation (its own version's command), each with its "
+                        "result. On an RQ worker when REDIS_URL is set, else in the server "
+                        "process."),
+        "get": list_op("Bulk operations, newest first", "BulkOperation", "commands"),
+    },
+    "/bulk-operations/{bulk_id}": {
+        "get": op("A bulk operation's status and progress", {**ok("BulkOperation"),
+                                                             **NOT_FOUND},
+                  tag="commands", parameters=[BULK_ID]),
+    },
+    "/bulk-operations/{bulk_id}/results": {
+        "get": list_op("A bulk operation's result per charger, in order", "BulkOperationResult",
+                       "commands", [BULK_ID, query("status", "only this result status", t(
+                           "string", enum=["waiting", "running", "completed", "rejected",
+                                           "error", "cancelled"]))], not_found=True),
+    },
+    "/bulk-operations/{bulk_id}/cancel": {
+        "post": op("Cancel a bulk operation: no new charger is started", {
+            **ok("BulkOperation"), **NOT_FOUND,
+            "409": error("it has already ended"),
+        }, tag="commands", parameters=[BULK_ID], write=True,
+            description="Commands already sent finish and keep their results; the chargers "
+                        "not reached yet are cancelled."),
     },
     "/operations": {
         "get": op("List the version-neutral operations", {**ok("OperationList")},
@@ -826,6 +930,29 @@ PATHS: dict[str, dict] = {
                        "found (NotifyDisplayMessages), until an accepted ClearDisplayMessage.",
                        not_found=True),
     },
+    "/alerts": {
+        "get": list_op("Alerts raised by the scheduled jobs, newest first", "Alert", "alerts", [
+            CHARGER_FILTER,
+            query("active", "only active (true) or only cleared (false) alerts", t("boolean")),
+        ], "Offline detection raises one when a charger is silent for longer than its "
+           "heartbeat interval x OFFLINE_FACTOR + OFFLINE_GRACE_SECONDS, and clears it on the "
+           "first run after the charger is heard again.", not_found=True),
+    },
+    "/alerts/{alert_id}/acknowledge": {
+        "post": op("Acknowledge an alert", {**ok("Alert"), **NOT_FOUND}, tag="alerts",
+                   parameters=[param("alert_id", "path", t("integer"), "alert id")],
+                   write=True, description="Notes who has seen it; it stays active until its "
+                                           "condition clears."),
+    },
+    "/jobs/{job_id}": {
+        "get": op("Get a background job's status", {
+            **ok("Job"), **NOT_FOUND, "403": error("this needs the role admin"),
+            "503": error("REDIS_URL is not set (jobs run in the web process, without RQ) or "
+                         "Redis did not answer")},
+            tag="jobs", parameters=[param("job_id", "path", t("string"), "the RQ job id")],
+            description="Status, times, the result or the failure's traceback, as RQ keeps "
+                        "them (results for 7 days, failures for 30, for scheduled jobs)."),
+    },
     "/openapi.json": {
         "get": op("This document", {"200": {"description": "OpenAPI 3.1",
                                             "content": {JSON: {"schema": t("object")}}}},
@@ -891,7 +1018,7 @@ def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("chargers", "commands", "transactions", "tokens",
                                              "firmware", "diagnostics", "records", "audit",
-                                             "documentation")],
+                                             "alerts", "jobs", "documentation")],
         "paths": PATHS,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",

@@ -7,88 +7,21 @@ so waiting out the delay in parallel gains nothing. Failures are never counted p
 a stranger elsewhere cannot make a user wait. Attempts being checked at the same time are capped
 (``MAX_IN_FLIGHT``) per (address, name), per address and per name; beyond it, a 429 too.
 
-The counters live in this process's memory: with one gunicorn worker that is the whole server;
-with several workers or hosts each keeps its own (docs/console.md).
+The counters are the app's login throttle (``runtime.login_throttle``, console/throttle.py): in
+this process's memory without ``REDIS_URL``, in Redis with it, so that failures on one host
+count on every other (docs/console.md).
 """
 from __future__ import annotations
 
 import math
-import threading
-import time
 from urllib.parse import urlsplit
 
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_user, logout_user
 
+from .. import runtime
 from ..services import users as user_service
 from . import ConsoleUser, bp
-
-FREE_ATTEMPTS = 3           # failures for one name from one address before any delay
-FREE_ADDRESS_ATTEMPTS = 10  # failures from one address, whatever the names, before any delay
-MAX_DELAY = 10.0            # seconds
-FORGET_AFTER = 15 * 60      # a quiet quarter of an hour clears a count
-# Attempts checked at once. Per name it is above what one address may hold, and a held slot
-# lasts one password check, so strangers cannot keep a user out by holding them.
-MAX_IN_FLIGHT = {"pair": 1, "address": 2, "name": 4}
-MAX_TRACKED = 100_000       # counters kept before quiet ones are pruned
-
-
-class LoginThrottle:
-    """Failure counts with their last time, and attempts in flight, by key."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._failures: dict[str, tuple[int, float]] = {}
-        self._in_flight: dict[str, int] = {}
-
-    def retry_after(self, keys: dict[str, str]) -> float:
-        """Seconds before an attempt with these keys may be checked (0: now)."""
-        now = time.monotonic()
-        wait = 0.0
-        with self._lock:
-            for kind, free in (("pair", FREE_ATTEMPTS), ("address", FREE_ADDRESS_ATTEMPTS)):
-                count, last = self._failures.get(keys[kind], (0, 0.0))
-                if now - last > FORGET_AFTER:
-                    self._failures.pop(keys[kind], None)
-                    continue
-                wait = max(wait, last + delay_for(count, free) - now)
-        return wait
-
-    def enter(self, keys: dict[str, str]) -> bool:
-        """Take an in-flight slot for each key, or none and False when one is full."""
-        with self._lock:
-            if any(self._in_flight.get(keys[kind], 0) >= limit
-                   for kind, limit in MAX_IN_FLIGHT.items()):
-                return False
-            for kind in MAX_IN_FLIGHT:
-                self._in_flight[keys[kind]] = self._in_flight.get(keys[kind], 0) + 1
-            return True
-
-    def leave(self, keys: dict[str, str]) -> None:
-        with self._lock:
-            for kind in MAX_IN_FLIGHT:
-                left = self._in_flight.get(keys[kind], 1) - 1
-                if left > 0:
-                    self._in_flight[keys[kind]] = left
-                else:
-                    self._in_flight.pop(keys[kind], None)
-
-    def record(self, keys: dict[str, str], failed: bool) -> None:
-        now = time.monotonic()
-        with self._lock:
-            if failed:
-                for kind in ("pair", "address"):
-                    count, _ = self._failures.get(keys[kind], (0, 0.0))
-                    self._failures[keys[kind]] = (count + 1, now)
-                if len(self._failures) > MAX_TRACKED:
-                    self._failures = {k: v for k, v in self._failures.items()
-                                      if now - v[1] <= FORGET_AFTER}
-            else:
-                # Success clears the name's count here; the address keeps its own.
-                self._failures.pop(keys["pair"], None)
-
-
-throttle = LoginThrottle()
 
 
 def client_address() -> str:
@@ -109,13 +42,6 @@ def _keys(name: str) -> dict[str, str]:
     address, folded = client_address(), name.lower()
     return {"pair": f"pair:{address}\0{folded}", "address": f"address:{address}",
             "name": f"name:{folded}"}
-
-
-def delay_for(count: int, free: int = FREE_ATTEMPTS) -> float:
-    """Seconds to wait after the last of ``count`` recent failures before the next check."""
-    if count < free:
-        return 0.0
-    return min(MAX_DELAY, 2.0 ** (count - free))
 
 
 def _safe_next(target: str | None) -> str:
@@ -140,6 +66,7 @@ def login():
     name = request.form.get("name", "").strip()
     password = request.form.get("password", "")
     keys = _keys(name)
+    throttle = runtime.login_throttle(current_app)
     wait = throttle.retry_after(keys)
     if wait > 0:
         seconds = math.ceil(wait)

@@ -1,10 +1,11 @@
 """The dashboard and the live-event stream (server-sent events) that keeps pages current.
 
-Pages do not poll: ``/console/events`` pushes each charger event (``app.events``) as it is
-published, and the page's script re-fetches only the fragment the event touched (a charger's
-row, the counts). With ``log=1`` the stream also tails a charger's message log, which has no
-events of its own (its rows are written with the next group commit), by looking for new rows
-whenever the stream wakes, at least every ``LOG_TAIL_SECONDS``.
+Pages do not poll: ``/console/events`` pushes each charger event (``runtime.events``: this
+process's, and with ``REDIS_URL`` every process's and host's) as it is published, and the page's
+script re-fetches only the fragment the event touched (a charger's row, the counts). With
+``log=1`` the stream also tails a charger's message log, which has no events of its own (its
+rows are written with the next group commit), by looking for new rows whenever the stream
+wakes, at least every ``LOG_TAIL_SECONDS``.
 """
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ import queue
 import time
 from collections.abc import Iterator
 
-from flask import Response, abort, render_template, request, stream_with_context
+from flask import Response, abort, current_app, render_template, request, stream_with_context
 from sqlalchemy import select
 
-from .. import events
+from .. import runtime
+from ..events import RESYNC
 from ..extensions import db
 from ..models import Charger
 from ..models.base import isoformat
@@ -91,10 +93,11 @@ def event_stream():
         last_log_id = int_arg(request.args, "after") or queries.last_message_id(charger_id)
     # Never hold a database transaction (and with SQLite, a read snapshot) while we wait.
     db.session.close()
+    bus = runtime.events(current_app)
 
     def generate() -> Iterator[str]:
         nonlocal last_log_id
-        q = events.subscribe()
+        q = bus.subscribe()
         try:
             # The browser retries after 3 s if the stream drops (a restart, a proxy timeout).
             yield "retry: 3000\n: connected\n\n"
@@ -105,7 +108,11 @@ def event_stream():
                     event = q.get(timeout=wait)  # cooperative under gevent
                 except queue.Empty:
                     event = None
-                if event is not None and (identity is None or event["charger"] == identity):
+                if event is RESYNC:
+                    # Events may have been missed (Redis was away): the page fetches again.
+                    yield _sse({}, event="resync")
+                    last_write = time.monotonic()
+                elif event is not None and (identity is None or event["charger"] == identity):
                     yield _sse(_slim(event))
                     last_write = time.monotonic()
                 if tail_log:
@@ -121,7 +128,7 @@ def event_stream():
                     yield ": keep-alive\n\n"  # a comment: keeps proxies and NAT from closing
                     last_write = time.monotonic()
         finally:
-            events.unsubscribe(q)
+            bus.unsubscribe(q)
 
     return Response(stream_with_context(generate()), mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -18,8 +18,9 @@ from ..extensions import db
 from ..models import Charger, DiagnosticsFile, FirmwareFile
 from ..models.command import COMMAND_STATUSES
 from ..params import int64, page_arg
-from ..services import audit, files, records
+from ..services import audit, bulk_operations, files, records
 from ..services.commands import actions as command_actions
+from ..services.errors import DomainError
 from . import bp, can_write, queries
 from .chargers import describe, run_operation, send
 
@@ -155,9 +156,17 @@ def firmware_deploy():
     elif not targets:
         flash("Choose at least one charger.", "error")
     else:
-        label, sent, refused = run_on_many(targets, "update_firmware",
-                                           {"firmware_file_id": file_id})
-        flash_many(label, sent, refused)
+        # A rollout is a bulk operation: a few chargers at a time, each with its result.
+        try:
+            bulk = bulk_operations.create("update_firmware", {"firmware_file_id": file_id},
+                                          {"chargers": targets},
+                                          requested_by=current_user.name, source="console")
+        except DomainError as exc:
+            flash(exc.message, "error")
+            return redirect(url_for("console.firmware"))
+        bulk_operations.start(bulk)
+        flash(f"Firmware rollout to {len(targets)} charger(s) started.")
+        return redirect(url_for("console.bulk_operation", bulk_id=bulk.id))
     return redirect(url_for("console.firmware"))
 
 

@@ -5,6 +5,7 @@ same tables (``Model.__table__``) inside the group-commit writer; everything els
 """
 from .audit import AuditEvent  # noqa: F401
 from .base import UTCDateTime, utcnow  # noqa: F401
+from .bulk import BulkOperation, BulkOperationResult  # noqa: F401
 from .charger import Charger, ConfigurationKey, Connector, StatusNotification  # noqa: F401
 from .command import Command  # noqa: F401
 from .device_model import (  # noqa: F401
@@ -32,6 +33,7 @@ from .notification import (  # noqa: F401
     SecurityEvent,
     StationReport,
 )
+from .scheduled import Alert, DailyEnergy, MeterValueAggregate  # noqa: F401
 from .token import IdToken  # noqa: F401
 from .transaction import (  # noqa: F401
     DataTransfer,

@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..events import NULL_BUS, EventBus
 from ..storage.writer import GroupWriter
 
 
@@ -23,6 +24,9 @@ class ChargerContext:
     # 2.x: what the services let the adapter remember of running transactions, by the
     # charger's transaction id (``services.transaction_events.Known``); opaque here.
     transaction_events: dict[str, Any] = field(default_factory=dict)
+    # The app's live-event bus (``runtime.events``), handed in so that handlers publish without
+    # looking the app up per message.
+    events: EventBus = NULL_BUS
 
     def remember_transaction(self, tx_id: int, ours: bool = True) -> None:
         if len(self.known_transactions) >= 64:

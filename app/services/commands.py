@@ -12,7 +12,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from .. import events, runtime
+from .. import runtime
 from ..extensions import db
 from ..models import Charger, Command, utcnow
 from ..ocpp import validation
@@ -129,8 +129,8 @@ def execute(command_id: int) -> Command:
         first_line = (str(exc).splitlines() or [""])[0]
         command.effect_error = f"{type(exc).__name__}: {first_line}"[:500]
         db.session.commit()
-    events.publish("command", identity, command_id=command.id, action=action,
-                   status=command.status)
+    runtime.events(current_app).publish("command", identity, command_id=command.id, action=action,
+                                        status=command.status)
     log.info("command %s %s to %s: %s", command.id, action, identity, command.status)
     return command
 

@@ -15,7 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from .. import events, runtime
+from .. import runtime
 from ..extensions import db
 from ..models import (
     Charger,
@@ -175,5 +175,6 @@ def close_transaction(transaction_id: int, *, meter_stop: Any = None, reason: An
                  target=str(tx.id), details={"meter_stop": meter_stop, "meter_stop_from": origin,
                                              "energy_wh": tx.energy_wh, "reason": reason})
     db.session.commit()
-    events.publish("transaction_stopped", identity, transaction_id=tx.id, meter_stop=meter_stop)
+    runtime.events(current_app).publish("transaction_stopped", identity, transaction_id=tx.id,
+                                        meter_stop=meter_stop)
     return tx

@@ -32,6 +32,12 @@ def owners(conn: Connection) -> list[str]:
                              .where(chargers.c.session_owner.is_not(None)).distinct()).scalars())
 
 
+def owned_identities(conn: Connection, owner: str) -> list[str]:
+    """The chargers marked connected to ``owner``."""
+    return list(conn.execute(select(chargers.c.identity)
+                             .where(chargers.c.session_owner == owner)).scalars())
+
+
 def clear_owner(conn: Connection, owner: str, now: datetime,
                 why: str = "the server restarted before the charger answered") -> int:
     """Close the commands ``owner`` was waiting on and clear its connection marks; return how

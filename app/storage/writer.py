@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 class _Unit:
-    __slots__ = ("fn", "args", "rows", "done", "result", "error")
+    __slots__ = ("fn", "args", "rows", "done", "result", "error", "then")
 
     def __init__(self, fn: Callable[..., Any] | None, args: tuple,
                  rows: dict[Table, list[dict]] | None = None) -> None:
@@ -45,6 +45,7 @@ class _Unit:
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
+        self.then: Callable[[], None] | None = None  # ``submit``: called once committed
 
 
 class GroupWriter:
@@ -75,14 +76,18 @@ class GroupWriter:
         """Run ``fn(conn, *args)`` in the next group transaction; return once it is committed."""
         return self._submit(_Unit(fn, args))
 
-    def submit(self, fn: Callable[..., Any], *args: Any) -> None:
+    def submit(self, fn: Callable[..., Any], *args: Any,
+               then: Callable[[], None] | None = None) -> None:
         """Run ``fn(conn, *args)`` in the next group transaction; nobody waits for it.
 
         Units run in the order they were queued: a later ``run`` of the same caller returns
-        only once this one is committed too (a failure is logged, not raised).
+        only once this one is committed too (a failure is logged, not raised). ``then`` is
+        called in the writer once the unit is committed; it must not wait on anything.
         """
+        unit = _Unit(fn, args)
+        unit.then = then
         with self._lock:
-            self._units.append(_Unit(fn, args))
+            self._units.append(unit)
         self._ensure_started()
         self._wake.set()
 
@@ -188,6 +193,11 @@ class GroupWriter:
             self._in_commit = 0
         for unit in units:
             unit.done.set()
+            if unit.then is not None and unit.error is None:
+                try:
+                    unit.then()
+                except Exception:  # noqa: BLE001 - a callback must not stop the writer
+                    log.exception("group writer: callback after commit failed")
 
     def _commit_batch(self, units: list[_Unit], rows: dict[Table, list[dict]],
                       seen: dict[int, datetime]) -> None:

@@ -35,6 +35,7 @@ import binascii
 import hashlib
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
@@ -42,7 +43,7 @@ from flask.sessions import SessionInterface
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Engine
 
-from .. import events, gcpolicy, runtime
+from .. import gcpolicy, runtime
 from ..extensions import db, sock
 from ..models import Charger
 from ..ocpp import versions
@@ -354,10 +355,11 @@ def _serve(websocket: WebSocket) -> None:
         charger_id = writer.run(stations.enrol, identity, registration, _now())
         log.info("enrolled charger %r (%s)", identity, registration)
     handlers = version.handlers
+    events = runtime.events(app)
     ctx = ChargerContext(identity=identity, charger_id=charger_id, writer=writer,
                          heartbeat_interval=config["OCPP_HEARTBEAT_INTERVAL"],
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
-                         registration=registration)
+                         registration=registration, events=events)
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
     ticket = g.get("ocpp_ticket")
     connection = ChargerConnection(
@@ -376,11 +378,12 @@ def _serve(websocket: WebSocket) -> None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
     # Queued, not waited for: the charger's first reply waits for a commit that includes it
-    # (the writer keeps the order), and the handshake needs no commit of its own.
+    # (the writer keeps the order), and the handshake needs no commit of its own. The event
+    # goes out once the mark is committed, as every live event does.
     writer.submit(stations.record_connected, charger_id, connection.owner, version.name,
-                  _now())
+                  _now(), then=partial(events.publish, "connected", identity,
+                                       ocpp_version=version.name))
     router.took_over(identity, previous_owner)
-    events.publish("connected", identity, ocpp_version=version.name)
     log.info("%s connected (OCPP %s)", identity, version.name)
     try:
         connection.serve()

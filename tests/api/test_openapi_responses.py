@@ -9,6 +9,7 @@ import requests
 from jsonschema import Draft202012Validator
 from ocpp.v16 import call
 
+from tests.api.helpers import poll
 from tests.support.charger import SimCharger
 
 
@@ -20,6 +21,13 @@ def document(server) -> dict:
 def _schema_errors(document: dict, schema: dict, instance) -> list[str]:
     root = {**schema, "components": document["components"]}
     return [e.message for e in Draft202012Validator(root).iter_errors(instance)]
+
+
+# Paths whose answers need more than this module's server has: checked by the test named.
+CHECKED_ELSEWHERE = {
+    "/alerts": "tests/test_offline_alerts.py (a charger that went silent)",
+    "/jobs/{job_id}": "tests/test_scheduled_workers.py (Redis and a worker)",
+}
 
 
 def _json_get_paths(document: dict) -> dict[str, dict]:
@@ -57,6 +65,10 @@ def filled(api, server, charger, identity) -> dict[str, str]:
         "action": "UpdateFirmware", "payload": {"retrieveDate": "2030-01-01T00:00:00Z"},
         "firmware_file_id": firmware["id"]}).json()["status"] == "completed"
     reservation = api.get("/reservations", params={"charger": identity}).json()["items"][0]
+    bulk = api.post("/bulk-operations", json={"operation": "trigger", "chargers": [identity],
+                                              "args": {"message": "heartbeat"}}).json()
+    assert poll(lambda: api.get(f"/bulk-operations/{bulk['id']}").json()["status"],
+                lambda s: s == "finished") == "finished"
     # An operator's close is audited: /audit has an entry.
     assert api.post(f"/transactions/{started.transaction_id}/close").ok
     token = api.post("/tokens", json={"id_tag": f"OAR-{identity[-8:]}", "note": "x"}).json()
@@ -84,11 +96,12 @@ def filled(api, server, charger, identity) -> dict[str, str]:
             "message": {"format": "UTF8", "content": "Welcome"}}]))
     return {"identity": identity, "transaction_id": str(started.transaction_id),
             "command_id": str(command["id"]), "id_tag": token["id_tag"],
-            "reservation_id": str(reservation["id"])}
+            "reservation_id": str(reservation["id"]), "bulk_id": str(bulk["id"])}
 
 
 def test_every_json_get_matches_its_strict_schema(document, api, server, filled):
-    paths = _json_get_paths(document)
+    paths = {path: schema for path, schema in _json_get_paths(document).items()
+             if path not in CHECKED_ELSEWHERE}
     assert "/chargers/{identity}" in paths
     unfilled = {name for path in paths for name in re.findall(r"{(\w+)}", path)} - set(filled)
     assert unfilled == set(), f"add a value for these path parameters: {unfilled}"

@@ -329,9 +329,14 @@ def test_reservations_firmware_and_diagnostics(new_page, charger):
     page.get_by_role("combobox", name="Firmware file (required)").select_option(
         label="volt-2.0.bin")
     page.get_by_label(charger.identity).check()
-    page.get_by_role("button", name="Send UpdateFirmware").click()
-    expect(page.get_by_text(f"UpdateFirmware sent to {charger.identity}")).to_be_visible()
-    # Sent in the background; the table follows the reply without a reload.
+    page.get_by_role("button", name="Roll out").click()
+    # A rollout is a bulk operation: its page follows the progress without a reload.
+    expect(page.get_by_text("Firmware rollout to 1 charger(s) started.")).to_be_visible()
+    expect(page.locator("#bulk-status")).to_have_text("finished")
+    expect(page.locator("#bulk-progress")).to_have_attribute("value", "1")
+    expect(page.locator("#bulk-results tbody tr", has_text=charger.identity)
+           ).to_contain_text("completed")
+    page.goto("/console/firmware")
     deployment = page.locator("#deployments tbody tr", has_text=charger.identity).first
     expect(deployment).to_contain_text("accepted")
     sent = _wait_for(lambda: [p for a, p in charger.received if a == "UpdateFirmware"])

@@ -34,21 +34,60 @@ def test_unknown_and_disabled_names_cost_a_password_check(tmp_path, monkeypatch)
             assert (user.id if user else None) == expected
 
 
-def test_in_flight_attempts_are_capped_per_name_without_one_address_holding_them():
-    from app.console.auth import MAX_IN_FLIGHT, LoginThrottle
+@pytest.fixture(params=["in-process", "redis"])
+def make_throttle(request):
+    """Throttles that share their counts: the same object in-process, or two on one Redis."""
+    from app.console.throttle import LoginThrottle, RedisLoginThrottle
 
-    throttle = LoginThrottle()
+    if request.param == "in-process":
+        shared = LoginThrottle()
+        return lambda: shared
+    redis_server = request.getfixturevalue("redis_server")
+    return lambda: RedisLoginThrottle(redis_server.url)
 
-    def keys(address: str) -> dict[str, str]:
-        return {"pair": f"p:{address}:victim", "address": f"a:{address}", "name": "n:victim"}
 
-    assert throttle.enter(keys("192.0.2.1"))
-    assert not throttle.enter(keys("192.0.2.1"))  # one check at a time per address and name
-    held = [keys(f"198.51.100.{n}") for n in range(MAX_IN_FLIGHT["name"] - 1)]
+def _keys(address: str, name: str = "victim") -> dict[str, str]:
+    return {"pair": f"p:{address}:{name}", "address": f"a:{address}", "name": f"n:{name}"}
+
+
+def test_in_flight_attempts_are_capped_per_name_without_one_address_holding_them(make_throttle):
+    from app.console.throttle import MAX_IN_FLIGHT
+
+    throttle, elsewhere = make_throttle(), make_throttle()
+    assert throttle.enter(_keys("192.0.2.1"))
+    assert not elsewhere.enter(_keys("192.0.2.1"))  # one check at a time per address and name
+    held = [_keys(f"198.51.100.{n}") for n in range(MAX_IN_FLIGHT["name"] - 1)]
     assert all(throttle.enter(k) for k in held)
-    assert not throttle.enter(keys("203.0.113.9"))  # the name's cap
+    assert not elsewhere.enter(_keys("203.0.113.9"))  # the name's cap
     throttle.leave(held[0])
-    assert throttle.enter(keys("203.0.113.9"))
+    assert elsewhere.enter(_keys("203.0.113.9"))
+
+
+def test_failures_counted_by_one_throttle_hold_for_the_other(make_throttle):
+    from app.console.throttle import FREE_ATTEMPTS
+
+    here, there = make_throttle(), make_throttle()
+    for _ in range(FREE_ATTEMPTS - 1):
+        here.record(_keys("192.0.2.5"), failed=True)
+    assert there.retry_after(_keys("192.0.2.5")) == 0
+    here.record(_keys("192.0.2.5"), failed=True)
+    assert 0.5 < there.retry_after(_keys("192.0.2.5")) <= 1.0  # 2 ** 0 s after the last one
+    assert there.retry_after(_keys("192.0.2.6")) == 0  # another address
+    there.record(_keys("192.0.2.5"), failed=False)  # success clears the name's count there
+    assert here.retry_after(_keys("192.0.2.5")) == 0
+
+
+def test_the_redis_throttle_counts_in_this_process_while_redis_is_away():
+    from app.console.throttle import FREE_ATTEMPTS, RedisLoginThrottle
+    from tests.support.server import free_port
+
+    throttle = RedisLoginThrottle(f"redis://127.0.0.1:{free_port()}/0")
+    assert throttle.enter(_keys("192.0.2.7"))
+    assert not throttle.enter(_keys("192.0.2.7"))
+    throttle.leave(_keys("192.0.2.7"))
+    for _ in range(FREE_ATTEMPTS):
+        throttle.record(_keys("192.0.2.7"), failed=True)
+    assert throttle.retry_after(_keys("192.0.2.7")) > 0
 
 
 def _attempt(srv, name: str, password: str, address: str) -> requests.Response:

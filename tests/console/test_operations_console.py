@@ -137,3 +137,39 @@ def test_a_2x_session_shows_on_its_own_evses_connector(server, operator, identit
     rows = {row.split('data-evse="')[1].split('"')[0]: row
             for row in live.split('<tr data-connector="1"')[1:]}
     assert "EVSE2-CARD" in rows["2"] and "EVSE2-CARD" not in rows["1"]
+
+
+def test_a_bulk_operation_from_the_console_shows_its_progress_and_results(server, operator,
+                                                                        identity):
+    names = [f"{identity}-bulk-{n}" for n in range(3)]
+    fleet = [SimCharger(server.ws_url, names[0]).connect(),
+             SimCharger(server.ws_url, names[1], subprotocols=["ocpp2.0.1"]).connect(),
+             SimCharger(server.ws_url, names[2]).connect()]
+    try:
+        for cp in fleet:
+            cp.boot()
+        fleet[2].replies["ChangeConfiguration"] = lambda req: {"status": "Rejected"}
+        page = f"{server.url}/console/bulk"
+        assert _wait_for(lambda: all(n in operator.get(page, timeout=30).text for n in names))
+        response = _post(operator, page, page, {
+            "operation": "set_configuration", "target": "chosen", "chargers": names,
+            "args": '{"key": "HeartbeatInterval", "value": "600"}', "max_in_flight": "2"})
+        assert response.status_code == 200 and "/console/bulk/" in response.url
+        fragment = response.url.replace("/console/bulk/", "/console/fragments/bulk/")
+        done = _wait_for(lambda: "finished" in (t := operator.get(fragment, timeout=30).text)
+                         and t)
+        assert 'value="3"' in done and 'max="3"' in done  # the progress bar is full
+        assert "completed: <strong>2</strong>" in done and "rejected: <strong>1</strong>" in done
+        assert [a for a, _ in fleet[1].received] == ["SetVariables"]
+        assert [a for a, _ in fleet[0].received] == ["ChangeConfiguration"]
+        # A finished one cannot be cancelled; the page says why.
+        cancel = _post(operator, response.url + "/cancel", response.url, {})
+        assert "has already finished" in cancel.text
+        # Bad input is explained, nothing started.
+        response = _post(operator, page, page, {"operation": "set_configuration",
+                                                "target": "chosen", "chargers": names,
+                                                "args": "{not json"})
+        assert "The arguments are not JSON" in response.text
+    finally:
+        for cp in fleet:
+            cp.close()

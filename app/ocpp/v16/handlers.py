@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ... import events
 from ...services import authorization, notifications, stations, transactions
 from ...services.time import iso, parse_timestamp
 from ...services.values import Authorization, BootInfo, ConnectorStatus, Token
@@ -35,8 +34,8 @@ def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     status = ctx.writer.run(stations.record_boot, ctx.charger_id, boot_info(p), now,
                             ctx.heartbeat_interval)
     ctx.registration = status.lower()
-    events.publish("boot", ctx.identity, status=status, vendor=p.get("chargePointVendor"),
-                   model=p.get("chargePointModel"))
+    ctx.events.publish("boot", ctx.identity, status=status, vendor=p.get("chargePointVendor"),
+                       model=p.get("chargePointModel"))
     return {"status": status, "currentTime": iso(now), "interval": ctx.heartbeat_interval}
 
 
@@ -52,8 +51,8 @@ def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
         info=p.get("info"), vendor_id=p.get("vendorId"),
         vendor_error_code=p.get("vendorErrorCode"),
         timestamp=parse_timestamp(p.get("timestamp"))), now)
-    events.publish("status", ctx.identity, evse_id=p["connectorId"],
-                   connector_id=p["connectorId"], status=p["status"], error_code=p["errorCode"])
+    ctx.events.publish("status", ctx.identity, evse_id=p["connectorId"],
+                       connector_id=p["connectorId"], status=p["status"], error_code=p["errorCode"])
     return {}
 
 
@@ -88,8 +87,8 @@ def start_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     if result.refused is not None:
         raise RemoteProtocolError(errors.PROPERTY_CONSTRAINT_VIOLATION, result.refused)
     ctx.remember_transaction(result.transaction_id)
-    events.publish("transaction_started", ctx.identity, transaction_id=result.transaction_id,
-                   connector_id=p["connectorId"], id_tag=p["idTag"])
+    ctx.events.publish("transaction_started", ctx.identity, transaction_id=result.transaction_id,
+                       connector_id=p["connectorId"], id_tag=p["idTag"])
     return {"transactionId": result.transaction_id,
             "idTagInfo": id_tag_info(result.authorization)}
 
@@ -109,8 +108,8 @@ def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     rows = transactions.meter_value_rows(ctx.charger_id, p["connectorId"], tx_id,
                                          p["meterValue"])
     ctx.writer.insert(transactions.meter_values, rows)
-    events.publish("meter", ctx.identity, connector_id=p["connectorId"],
-                   transaction_id=p.get("transactionId"), meter_value=p["meterValue"])
+    ctx.events.publish("meter", ctx.identity, connector_id=p["connectorId"],
+                       transaction_id=p.get("transactionId"), meter_value=p["meterValue"])
     return {}
 
 
@@ -127,8 +126,8 @@ def stop_transaction(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     }
     decision = ctx.writer.run(transactions.stop_transaction, ctx.charger_id, stop, now,
                               ctx.unknown_tag_policy)
-    events.publish("transaction_stopped", ctx.identity, transaction_id=p["transactionId"],
-                   meter_stop=p["meterStop"])
+    ctx.events.publish("transaction_stopped", ctx.identity, transaction_id=p["transactionId"],
+                       meter_stop=p["meterStop"])
     return {} if decision is None else {"idTagInfo": id_tag_info(decision)}
 
 
@@ -142,13 +141,13 @@ def data_transfer(ctx: ChargerContext, p: dict, now: datetime) -> dict:
 
 def diagnostics_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(notifications.record_diagnostics_status, ctx.charger_id, p["status"], now)
-    events.publish("diagnostics_status", ctx.identity, status=p["status"])
+    ctx.events.publish("diagnostics_status", ctx.identity, status=p["status"])
     return {}
 
 
 def firmware_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(notifications.record_firmware_status, ctx.charger_id, p["status"], now)
-    events.publish("firmware_status", ctx.identity, status=p["status"])
+    ctx.events.publish("firmware_status", ctx.identity, status=p["status"])
     return {}
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ... import events
 from ...services import notifications, security_events, station_notifications
 from ...services.time import parse_timestamp
 from ...services.values import (
@@ -37,8 +36,8 @@ def _request_id_of(request: dict[str, Any]) -> Any:
 def security_event_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     event = SecurityEventValue(p["type"], parse_timestamp(p["timestamp"]), p.get("techInfo"))
     event_id = ctx.writer.run(security_events.record, ctx.charger_id, event, now)
-    events.publish("security_event", ctx.identity, id=event_id, type=event.type,
-                   timestamp=p["timestamp"], tech_info=event.tech_info)
+    ctx.events.publish("security_event", ctx.identity, id=event_id, type=event.type,
+                       timestamp=p["timestamp"], tech_info=event.tech_info)
     return {}
 
 
@@ -63,26 +62,26 @@ def notify_event(ctx: ChargerContext, p: dict, now: datetime) -> dict:
                        tuple(_device_event(e) for e in p["eventData"]), bool(p.get("tbc")))
     ctx.writer.run(station_notifications.record_events, ctx.charger_id, batch, now)
     for e in batch.events:
-        events.publish("charger_event", ctx.identity, event_id=e.event_id,
-                       component=e.component, variable=e.variable,
-                       actual_value=e.actual_value, evse_id=e.evse_id, problem=e.problem,
-                       cleared=e.cleared)
+        ctx.events.publish("charger_event", ctx.identity, event_id=e.event_id,
+                           component=e.component, variable=e.variable,
+                           actual_value=e.actual_value, evse_id=e.evse_id, problem=e.problem,
+                           cleared=e.cleared)
     return {}
 
 
 def firmware_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(notifications.record_firmware_status, ctx.charger_id, p["status"], now,
                    p.get("requestId"), _request_id_of)
-    events.publish("firmware_status", ctx.identity, status=p["status"],
-                   request_id=p.get("requestId"))
+    ctx.events.publish("firmware_status", ctx.identity, status=p["status"],
+                       request_id=p.get("requestId"))
     return {}
 
 
 def log_status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(notifications.record_diagnostics_status, ctx.charger_id, p["status"], now,
                    p.get("requestId"), _request_id_of)
-    events.publish("log_status", ctx.identity, status=p["status"],
-                   request_id=p.get("requestId"))
+    ctx.events.publish("log_status", ctx.identity, status=p["status"],
+                       request_id=p.get("requestId"))
     return {}
 
 
@@ -104,8 +103,8 @@ def data_transfer(ctx: ChargerContext, p: dict, now: datetime) -> dict:
 def reservation_status_update(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     ctx.writer.run(station_notifications.update_reservation, ctx.charger_id,
                    p["reservationId"], p["reservationUpdateStatus"], now)
-    events.publish("reservation", ctx.identity, reservation_id=p["reservationId"],
-                   status=p["reservationUpdateStatus"])
+    ctx.events.publish("reservation", ctx.identity, reservation_id=p["reservationId"],
+                       status=p["reservationUpdateStatus"])
     return {}
 
 

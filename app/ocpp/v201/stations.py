@@ -10,7 +10,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ... import events
 from ...services import authorization, stations
 from ...services.time import iso, parse_timestamp
 from ...services.values import BootInfo, ConnectorStatus
@@ -35,8 +34,8 @@ def boot_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     status = ctx.writer.run(stations.record_boot, ctx.charger_id, boot, now,
                             ctx.heartbeat_interval, True)
     ctx.registration = status.lower()
-    events.publish("boot", ctx.identity, status=status, vendor=boot.vendor, model=boot.model,
-                   reason=boot.reason)
+    ctx.events.publish("boot", ctx.identity, status=status, vendor=boot.vendor, model=boot.model,
+                       reason=boot.reason)
     # As in 1.6: for Pending/Rejected the interval is the delay before the next boot.
     return {"currentTime": iso(now), "interval": ctx.heartbeat_interval, "status": status}
 
@@ -49,8 +48,8 @@ def status_notification(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     stations.check_connector_id(status.connector_id)
     stations.check_connector_id(status.evse_id, "evseId")
     ctx.writer.run(stations.record_status, ctx.charger_id, status, now)
-    events.publish("status", ctx.identity, evse_id=status.evse_id,
-                   connector_id=status.connector_id, status=status.status, error_code=None)
+    ctx.events.publish("status", ctx.identity, evse_id=status.evse_id,
+                       connector_id=status.connector_id, status=status.status, error_code=None)
     return {}
 
 

@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from ... import events
 from ...services import transaction_events
 from ...services.time import parse_timestamp
 from ...services.values import Sample, TransactionEventValue
@@ -71,13 +70,13 @@ def transaction_event(ctx: ChargerContext, p: dict, now: datetime) -> dict:
                "charger_transaction_id": event.charger_transaction_id,
                "evse_id": event.evse_id, "connector_id": event.connector_id}
         if result.created:
-            events.publish("transaction_started", ctx.identity, **ids,
-                           id_tag=event.token.value if event.token else None)
+            ctx.events.publish("transaction_started", ctx.identity, **ids,
+                               id_tag=event.token.value if event.token else None)
         if event.samples:
-            events.publish("meter", ctx.identity, **ids, meter_value=p.get("meterValue"))
+            ctx.events.publish("meter", ctx.identity, **ids, meter_value=p.get("meterValue"))
         if result.ended:
-            events.publish("transaction_stopped", ctx.identity, **ids,
-                           stopped_reason=event.stopped_reason)
+            ctx.events.publish("transaction_stopped", ctx.identity, **ids,
+                               stopped_reason=event.stopped_reason)
     # Whenever the request had an idToken, the reply carries idTokenInfo (retries too).
     if result.authorization is None:
         return {}
@@ -122,8 +121,8 @@ def meter_values(ctx: ChargerContext, p: dict, now: datetime) -> dict:
     found = samples(p["meterValue"])
     tx_id = ctx.writer.run(transaction_events.record_meter_values, ctx.charger_id, p["evseId"],
                            found)
-    events.publish("meter", ctx.identity, evse_id=p["evseId"], transaction_id=tx_id,
-                   meter_value=p["meterValue"])
+    ctx.events.publish("meter", ctx.identity, evse_id=p["evseId"], transaction_id=tx_id,
+                       meter_value=p["meterValue"])
     return {}
 
 

@@ -7,7 +7,8 @@
  *   - any element with data-refresh="URL" and data-refresh-on="kind kind ..." (or "*"),
  *     at most once per data-refresh-delay milliseconds (400 by default); with
  *     data-refresh-mode="text" only the changed texts of elements with an id are replaced;
- *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked.
+ *   - a message log tail: <tbody id="log-tail"> gets "log" events while #tail is checked;
+ *   - a "resync" event (events may have been missed) fetches every fragment, as on (re)open.
  * Also: <form data-confirm="question"> asks before submitting.
  */
 (function () {
@@ -172,5 +173,7 @@
   };
   source.onmessage = function (m) { onEvent(JSON.parse(m.data)); };
   source.addEventListener("log", function (m) { onLog(JSON.parse(m.data)); });
+  // The server may have missed events (its Redis was away): fetch every fragment once.
+  source.addEventListener("resync", catchUp);
   window.addEventListener("pagehide", function () { source.close(); });
 })();
