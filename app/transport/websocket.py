@@ -17,9 +17,9 @@ Before the database is asked anything, admission control (``admission.py``) may 
 well-formed handshake away with 503 and ``Retry-After`` while the group writer is far behind or
 too many admitted chargers still wait for their first answer; an admitted one counts as
 pending until its first message is answered. Nothing on the handshake waits for a commit that
-the charger's replies do not need: the connected mark is queued in the writer (it is committed
-with, or before, the BootNotification it answers first), and only an unknown charger's
-enrolment, whose id the connection needs, is waited for.
+the charger's replies do not need: the connected mark is queued in the writer (committed with,
+or before, the first unit a reply waits for, the BootNotification's say), and only an unknown
+charger's enrolment, whose id the connection needs, is waited for.
 
 flask-sock's route serves the endpoint, but a plain connection under gunicorn (no
 ``Sec-WebSocket-Extensions`` offered) is answered ``101`` here, from the headers gunicorn
@@ -377,8 +377,8 @@ def _serve(websocket: WebSocket) -> None:
     if previous is not None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
-    # Queued, not waited for: the charger's first reply waits for a commit that includes it
-    # (the writer keeps the order), and the handshake needs no commit of its own. The event
+    # Queued, not waited for: a reply that waits for a commit waits for this one too (the
+    # writer keeps the order), and the handshake needs no commit of its own. The event
     # goes out once the mark is committed, as every live event does.
     writer.submit(stations.record_connected, charger_id, connection.owner, version.name,
                   _now(), then=partial(events.publish, "connected", identity,
