@@ -67,6 +67,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["ocpp_versions"] = build_registry()
     app.extensions["constellation.registry"] = Registry()
     app.extensions["constellation.router"] = _router(app, app.extensions["constellation.registry"])
+    app.extensions["constellation.admission"] = _admission(app)
     # In-process without REDIS_URL; with it, shared by every process and host (Redis).
     app.extensions["constellation.events"] = make_bus(app.config)
     app.extensions["constellation.login_throttle"] = make_throttle(app.config)
@@ -88,6 +89,17 @@ def create_app(overrides: dict | None = None) -> Flask:
     websocket.init_app(app)
     headers.init_app(app)  # CSP, framing, nosniff, referrer on every response
     return app
+
+
+def _admission(app: Flask):
+    """Handshake admission, reading this process's writer backlog (docs/configuration.md)."""
+    from . import runtime
+    from .transport.admission import AdmissionPolicy
+
+    return AdmissionPolicy(max_backlog=app.config["OCPP_ADMISSION_MAX_BACKLOG"],
+                           max_pending=app.config["OCPP_ADMISSION_MAX_PENDING_HANDSHAKES"],
+                           retry_after=app.config["OCPP_ADMISSION_RETRY_AFTER"],
+                           backlog=lambda: runtime.writer_backlog(app))
 
 
 def _router(app: Flask, registry):

@@ -131,6 +131,13 @@ def load_config() -> dict:
         "OCPP_MAX_MISSED_PONGS": _int("OCPP_MAX_MISSED_PONGS", 0),
         # A charger that takes no data for this long while we write to it is disconnected.
         "OCPP_WRITE_TIMEOUT": _float("OCPP_WRITE_TIMEOUT", 10.0),
+        # Admission control (transport/admission.py): new handshakes get 503 + Retry-After while
+        # the writer is this many units behind, or this many admitted chargers wait for their
+        # first answer; 0 switches a check off.
+        "OCPP_ADMISSION_MAX_BACKLOG": _int("OCPP_ADMISSION_MAX_BACKLOG", 5000),
+        "OCPP_ADMISSION_MAX_PENDING_HANDSHAKES": _int("OCPP_ADMISSION_MAX_PENDING_HANDSHAKES",
+                                                      3000),
+        "OCPP_ADMISSION_RETRY_AFTER": _float("OCPP_ADMISSION_RETRY_AFTER", 2.0),
         "MESSAGE_LOG_ENABLED": _bool("MESSAGE_LOG_ENABLED", True),
         "MESSAGE_LOG_RETENTION_DAYS": _float("MESSAGE_LOG_RETENTION_DAYS", 14.0),
         # Scheduled jobs (app/schedule.py): intervals as name=seconds,... over the defaults.

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .console.throttle import Throttle
     from .events import EventBus
     from .services.routing import CommandRouter
+    from .transport.admission import AdmissionPolicy
     from .transport.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -42,6 +43,19 @@ def registry(app: Flask) -> Registry:
 def router(app: Flask) -> CommandRouter:
     """How a command reaches the process holding the charger's socket (``create_app``)."""
     return app.extensions["constellation.router"]
+
+
+def admission(app: Flask) -> AdmissionPolicy:
+    """Whether a new handshake is let in now (wired in ``create_app``)."""
+    return app.extensions["constellation.admission"]
+
+
+def writer_backlog(app: Flask) -> int:
+    """Units this process's writer has not committed yet; 0 before it exists."""
+    existing = app.extensions.get("constellation.writer")
+    if existing is None or existing[0] != os.getpid():
+        return 0
+    return existing[1].backlog()
 
 
 def events(app: Flask) -> EventBus:
