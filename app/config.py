@@ -102,6 +102,21 @@ def _schedule(name: str) -> dict[str, float]:
         raise ConfigError(f"{name}: {exc}") from None
 
 
+def _features(name: str) -> tuple[str, ...] | None:
+    """CONSTELLATION_FEATURES: comma-separated feature names; unset or empty: the role's."""
+    from .services.node_features import FEATURES
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    unknown = [n for n in names if n not in FEATURES]
+    if unknown:
+        raise ConfigError(f"{name} names unknown features {', '.join(unknown)}; "
+                          f"known: {', '.join(FEATURES)}")
+    return names
+
+
 def load_config() -> dict:
     """Read the environment into a Flask config mapping."""
     instance = Path(os.environ.get("CONSTELLATION_INSTANCE_DIR", INSTANCE_DIR))
@@ -154,5 +169,21 @@ def load_config() -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "FILE_URL_TTL_SECONDS": _int("FILE_URL_TTL_SECONDS", 24 * 3600),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
+        # The node (app/services/node_features.py): its role decides which features are on;
+        # CONSTELLATION_FEATURES (what provisioning installed) replaces the role's list, and an
+        # admin's switch in the console (stored in the database) wins over both.
+        "NODE_ROLE": _choice("NODE_ROLE", "terminal",
+                             ("terminal", "control", "satellite", "watchtower")),
+        "CONSTELLATION_FEATURES": _features("CONSTELLATION_FEATURES"),
+        "UPGRADE_CHANNEL": os.environ.get("UPGRADE_CHANNEL", "manual"),
+        "UPGRADE_STATE_FILE": os.environ.get("UPGRADE_STATE_FILE",
+                                             "/opt/constellation/upgrade-state.json"),
+        # RFID reader (docs/hardware.md): the service's socket, the charger an accepted card
+        # starts a session on, what an unknown card gets, and the debounce window.
+        "RFID_SOCKET": os.environ.get("RFID_SOCKET", str(instance / "rfid.sock")),
+        "RFID_CHARGER": os.environ.get("RFID_CHARGER", "").strip(),
+        "RFID_CONNECTOR": _int("RFID_CONNECTOR", 1),
+        "RFID_UNKNOWN_CARDS": _choice("RFID_UNKNOWN_CARDS", "pending", ("pending", "accept")),
+        "RFID_DEBOUNCE_SECONDS": _float("RFID_DEBOUNCE_SECONDS", 2.0),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }
