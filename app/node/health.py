@@ -47,8 +47,15 @@ def _program(*names: str) -> list[str]:
 def rfid(app: Flask) -> Health:
     from ..hardware.rfid import ReaderUnavailable, service_status
 
-    configured = bool(app.config["RFID_CHARGER"])
-    why = "" if configured else "; RFID_CHARGER is not set: scans are recorded, no session starts"
+    configured = bool(app.config["RFID_CHARGER"] and app.config["REDIS_URL"])
+    if not app.config["RFID_CHARGER"]:
+        why = "; RFID_CHARGER is not set: scans are recorded, no session starts"
+    elif not app.config["REDIS_URL"]:
+        # The reader service is its own process: its commands reach the charger's socket
+        # only through the Redis router.
+        why = "; REDIS_URL is not set: the reader service cannot reach the charger"
+    else:
+        why = ""
     try:
         status = service_status(app.config["RFID_SOCKET"])
     except ReaderUnavailable as exc:
