@@ -185,5 +185,11 @@ def load_config() -> dict:
         "RFID_CONNECTOR": _int("RFID_CONNECTOR", 1),
         "RFID_UNKNOWN_CARDS": _choice("RFID_UNKNOWN_CARDS", "pending", ("pending", "accept")),
         "RFID_DEBOUNCE_SECONDS": _float("RFID_DEBOUNCE_SECONDS", 2.0),
+        # The MFRC522: SPI bus and chip select (/dev/spidev<bus>.<device>), RST as BCM pin
+        # (-1: not wired).
+        "RFID_SPI_BUS": _int("RFID_SPI_BUS", 0),
+        "RFID_SPI_DEVICE": _int("RFID_SPI_DEVICE", 0),
+        "RFID_RESET_PIN": (None if _int("RFID_RESET_PIN", 25) < 0
+                           else _int("RFID_RESET_PIN", 25)),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }

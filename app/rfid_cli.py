@@ -12,6 +12,7 @@ from flask import Blueprint, current_app
 
 from .hardware.rfid import (
     Debouncer,
+    DeviceReader,
     ReaderUnavailable,
     ServiceSocket,
     SimulatedReader,
@@ -31,7 +32,8 @@ def rfid() -> None:
 
 @rfid.command("run")
 @click.option("--simulated", is_flag=True,
-              help="No hardware: UIDs come from 'flask rfid scan' (and --file).")
+              help="No hardware: UIDs come from 'flask rfid scan' (and --file). Without it: "
+                   "the MFRC522 on SPI (RFID_SPI_BUS, RFID_SPI_DEVICE, RFID_RESET_PIN).")
 @click.option("--file", "uid_file", type=click.Path(exists=True, dir_okay=False),
               help="With --simulated: scan these UIDs first (one a line).")
 def run(simulated: bool, uid_file: str | None) -> None:
@@ -40,19 +42,21 @@ def run(simulated: bool, uid_file: str | None) -> None:
     from .services.rfid import handle_scan
 
     app = current_app._get_current_object()
-    if not simulated:
-        raise click.ClickException("the MFRC522 backend is not part of this version; run "
-                                   "with --simulated (docs/hardware.md)")
     if not node_features.is_enabled(app.config, "rfid"):
         click.echo("note: the rfid feature is off for this node; scans are still recorded",
                    err=True)
-    status = {"backend": "simulated", "pid": os.getpid(),
+    if uid_file and not simulated:
+        raise click.ClickException("--file goes with --simulated")
+    status = {"backend": "simulated" if simulated else "mfrc522", "pid": os.getpid(),
               "since": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
+    device = None if simulated else _open_mfrc522(app.config)
     try:
         sock = ServiceSocket(app.config["RFID_SOCKET"], status)
     except (ReaderUnavailable, OSError) as exc:
+        if device is not None:
+            device.close()
         raise click.ClickException(str(exc)) from None
-    reader = SimulatedReader(sock, uid_file)
+    reader = SimulatedReader(sock, uid_file) if device is None else DeviceReader(sock, device)
     debounce = Debouncer(app.config["RFID_DEBOUNCE_SECONDS"])
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
@@ -79,6 +83,29 @@ def run(simulated: bool, uid_file: str | None) -> None:
         pass
     finally:
         reader.close()
+
+
+def _open_mfrc522(config):
+    """The MFRC522 on the configured SPI device (its packages are imported only here)."""
+    from .hardware.mfrc522 import Mfrc522Reader
+
+    try:
+        device = Mfrc522Reader.open(config["RFID_SPI_BUS"], config["RFID_SPI_DEVICE"],
+                                    config["RFID_RESET_PIN"])
+    except ImportError as exc:
+        raise click.ClickException(
+            f"the MFRC522 backend needs spidev and gpiozero ({exc}): they install on ARM "
+            "Linux from requirements.txt; elsewhere run with --simulated") from None
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot open SPI {config['RFID_SPI_BUS']}.{config['RFID_SPI_DEVICE']}: {exc} "
+            "(is SPI enabled? ls /dev/spidev*)") from None
+    version = device.version()
+    if version in (0x00, 0xFF):
+        device.close()
+        raise click.ClickException(f"no MFRC522 answers on SPI (VersionReg {version:#04x}): "
+                                   "check the wiring (docs/hardware.md)")
+    return device
 
 
 @rfid.command("scan")

@@ -9,7 +9,7 @@ or a database queue: it works on a Terminal without Redis, the service blocks on
 ``select`` (no polling, no busy core), and a sender learns at once that no service runs.
 
 ``SimulatedReader`` takes its UIDs from that socket, and first from a file if given (one UID a
-line). The real MFRC522 backend is not part of this version.
+line). ``DeviceReader`` reads a real reader (``hardware/mfrc522.py``) and the socket in turn.
 """
 from __future__ import annotations
 
@@ -137,6 +137,32 @@ class SimulatedReader:
         self.socket.close()
 
 
+class DeviceReader:
+    """A hardware reader, with scans from the socket too (``flask rfid scan`` on a real node).
+    The two are polled in turn, a short attempt each, so a status request waits little."""
+
+    STEP = 0.1
+
+    def __init__(self, service_socket: ServiceSocket, device: RfidReader,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.socket = service_socket
+        self.device = device
+        self.clock = clock
+
+    def poll(self, timeout: float) -> str | None:
+        deadline = self.clock() + timeout
+        while True:
+            uid = self.socket.poll(0) or self.device.poll(self.STEP)
+            if uid is not None or self.clock() >= deadline:
+                return uid
+
+    def close(self) -> None:
+        try:
+            self.device.close()
+        finally:
+            self.socket.close()
+
+
 def _read_line(conn: socket.socket) -> str:
     data = b""
     while b"\n" not in data and len(data) < MAX_REQUEST:
@@ -175,4 +201,4 @@ def send_scan(path: str, uid: str) -> dict[str, Any]:
 
 def service_status(path: str) -> dict[str, Any]:
     """What the running reader service says of itself: backend, pid, since."""
-    return _request(path, "status", timeout=1.0)
+    return _request(path, "status", timeout=2.0)
