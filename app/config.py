@@ -191,5 +191,9 @@ def load_config() -> dict:
         "RFID_SPI_DEVICE": _int("RFID_SPI_DEVICE", 0),
         "RFID_RESET_PIN": (None if _int("RFID_RESET_PIN", 25) < 0
                            else _int("RFID_RESET_PIN", 25)),
+        # The LCD service (flask lcd run): where the simulated display keeps its frame, and
+        # how long each page stays.
+        "LCD_FRAME_FILE": os.environ.get("LCD_FRAME_FILE", str(instance / "lcd-frame.json")),
+        "LCD_PAGE_SECONDS": _float("LCD_PAGE_SECONDS", 3.0),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }

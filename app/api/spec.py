@@ -611,6 +611,10 @@ SCHEMAS["Node"] = obj({
                  "free_bytes": t("integer"), "used_percent": t("number")}),
     "redis": obj({"configured": t("boolean"), "ok": t("boolean"), "detail": t("string")}),
     "workers": obj({"count": t("integer", "RQ workers registered"), "detail": t("string")}),
+    "display": {"type": ["object", "null"], "description": "what the LCD shows now (the "
+                "simulated display's frame); null where no LCD service has run", "properties": {
+                    "lines": array(t("string"), "its two lines, each at most 16 characters"),
+                    "updated_at": t("string", "when the frame was shown")}},
 }, description="This node: role, version, features and their health, network, services.")
 SCHEMAS["FeatureSwitch"] = obj({
     "enabled": t("boolean", "true or false; null goes back to the default", null=True),

@@ -66,11 +66,26 @@ def rfid(app: Flask) -> Health:
                   f"reader service pid {status['pid']} ({status['backend']}) answers{why}")
 
 
+# The LCD service rewrites its frame every page (LCD_PAGE_SECONDS); older than this: stopped.
+LCD_STALE_SECONDS = 60
+
+
 def lcd(app: Flask) -> Health:
+    import time
+
+    path = Path(app.config["LCD_FRAME_FILE"])
+    try:
+        age = time.time() - path.stat().st_mtime
+    except OSError:
+        age = None
+    if age is not None and age < LCD_STALE_SECONDS:
+        return Health(True, True, True, f"the LCD service (simulated) shows a frame "
+                                        f"({path}, {age:.0f} s ago)")
     present = Path("/dev/i2c-1").exists()
     return Health(present, True, False,
                   ("" if present else "no I2C bus (/dev/i2c-1); ")
-                  + "the LCD service (flask lcd run) is not part of this version")
+                  + "no LCD service runs (flask lcd run --simulated; the I2C backend is not "
+                    "part of this version)")
 
 
 def _access_point(app: Flask, mode: str) -> Health:

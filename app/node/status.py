@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..hardware.lcd import read_frame
 from ..services import node_features
 from ..version import current_version
 from . import health
@@ -129,4 +130,5 @@ def node(app: Flask) -> dict[str, Any]:
         "disk": disk(app.instance_path),
         "redis": redis_status(app),
         "workers": {"count": count, "detail": error or f"{count} registered"},
+        "display": read_frame(app.config["LCD_FRAME_FILE"]),
     }

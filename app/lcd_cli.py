@@ -1,0 +1,61 @@
+"""``flask lcd run --simulated``: the LCD service. It cycles through the screens of
+``node/lcd_screens.py`` a page at a time (``LCD_PAGE_SECONDS``), and shows a new scan's
+result at once."""
+from __future__ import annotations
+
+import logging
+import signal
+import time
+
+import click
+from flask import Blueprint, current_app
+
+from .extensions import db
+from .hardware.lcd import SimulatedDisplay, frames
+
+bp = Blueprint("lcd_cli", __name__, cli_group=None)
+log = logging.getLogger(__name__)
+
+
+@bp.cli.group("lcd")
+def lcd() -> None:
+    """The character LCD service."""
+
+
+@lcd.command("run")
+@click.option("--simulated", is_flag=True,
+              help="No hardware: the frame is kept in LCD_FRAME_FILE (the node page shows it).")
+def run(simulated: bool) -> None:
+    """Run the LCD service."""
+    from .node.lcd_screens import latest_scan, scan_screen, screens
+
+    app = current_app._get_current_object()
+    if not simulated:
+        raise click.ClickException("the PCF8574/HD44780 backend is not part of this version; "
+                                   "run with --simulated (docs/hardware.md)")
+    display = SimulatedDisplay(app.config["LCD_FRAME_FILE"])
+    page_seconds = app.config["LCD_PAGE_SECONDS"]
+    stopping: list[bool] = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    click.echo(f"LCD service (simulated), frame in {display.path}")
+    shown_scan, queue = None, []
+    try:
+        while not stopping:
+            try:
+                scan = latest_scan()
+                if scan is not None and scan.id != shown_scan:
+                    shown_scan, queue = scan.id, frames(*scan_screen(scan))
+                elif not queue:
+                    queue = [f for screen in screens(app.config) for f in frames(*screen)]
+                    if scan is not None:
+                        queue = frames(*scan_screen(scan)) + queue
+                display.show(queue.pop(0))
+            except Exception:  # noqa: BLE001 - a failed refresh must not stop the display
+                log.exception("LCD refresh failed")
+            finally:
+                db.session.remove()  # the next refresh reads what was committed since
+            time.sleep(page_seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        display.close()
