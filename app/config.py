@@ -102,6 +102,19 @@ def _schedule(name: str) -> dict[str, float]:
         raise ConfigError(f"{name}: {exc}") from None
 
 
+def _i2c_address(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw, 0)
+    except ValueError:
+        value = -1
+    if not 0x03 <= value <= 0x77:
+        raise ConfigError(f"{name} must be a 7-bit I2C address such as 0x27 or 0x3F, got {raw!r}")
+    return value
+
+
 def _features(name: str) -> tuple[str, ...] | None:
     """CONSTELLATION_FEATURES: comma-separated feature names; unset or empty: the role's."""
     from .services.node_features import FEATURES
@@ -195,5 +208,8 @@ def load_config() -> dict:
         # how long each page stays.
         "LCD_FRAME_FILE": os.environ.get("LCD_FRAME_FILE", str(instance / "lcd-frame.json")),
         "LCD_PAGE_SECONDS": _float("LCD_PAGE_SECONDS", 3.0),
+        # The real display: its PCF8574 backpack on /dev/i2c-<port> (0x27; a PCF8574A: 0x3F).
+        "LCD_I2C_PORT": _int("LCD_I2C_PORT", 1),
+        "LCD_I2C_ADDRESS": _i2c_address("LCD_I2C_ADDRESS", 0x27),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }

@@ -25,6 +25,19 @@ def test_text_longer_than_the_display_is_paged():
     assert all(len(line) <= COLS for frame in screen for line in frame)
 
 
+def test_the_real_display_needs_its_bus(tmp_path):
+    from tests.support.server import LiveServer
+
+    srv = LiveServer(instance_dir=str(tmp_path))
+    srv.flask("db", "upgrade")
+    result = srv.flask("lcd", "run", check=False)  # no smbus2 / no I2C bus on this machine
+    assert result.returncode != 0
+    assert "smbus2" in result.stderr or "no display answers" in result.stderr
+    bad = LiveServer(env={"LCD_I2C_ADDRESS": "0x99"}, instance_dir=str(tmp_path))
+    result = bad.flask("lcd", "run", check=False)
+    assert result.returncode != 0 and "LCD_I2C_ADDRESS must be a 7-bit" in result.stderr
+
+
 def _service(srv, tmp_path, *args: str) -> subprocess.Popen:
     return subprocess.Popen([str(VENV_BIN / "flask"), "--app", "wsgi", *args], cwd=ROOT,
                             env=srv.env, stdout=open(tmp_path / f"{args[0]}.log", "ab"),

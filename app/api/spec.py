@@ -614,7 +614,9 @@ SCHEMAS["Node"] = obj({
     "display": {"type": ["object", "null"], "description": "what the LCD shows now (the "
                 "simulated display's frame); null where no LCD service has run", "properties": {
                     "lines": array(t("string"), "its two lines, each at most 16 characters"),
-                    "updated_at": t("string", "when the frame was shown")}},
+                    "updated_at": t("string", "when the frame was shown"),
+                    "backend": t("string", "simulated, or pcf8574 (the real display it "
+                                           "mirrors)")}},
 }, description="This node: role, version, features and their health, network, services.")
 SCHEMAS["FeatureSwitch"] = obj({
     "enabled": t("boolean", "true or false; null goes back to the default", null=True),

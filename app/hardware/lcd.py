@@ -2,7 +2,8 @@
 and the simulated display, which keeps its frame in a file that the node page and
 ``GET /api/v1/node`` show and tests read.
 
-The real backend (an HD44780 behind a PCF8574 I2C backpack) is not part of this version.
+The real backend is ``hardware/pcf8574.py`` (an HD44780 behind a PCF8574 I2C backpack); the
+service mirrors its frames to the simulated display, so the node page previews them too.
 """
 from __future__ import annotations
 
@@ -42,10 +43,12 @@ def frames(title: str, body: str) -> list[Frame]:
 
 
 class SimulatedDisplay:
-    """Keeps the frame (``frame``) and writes it to ``path`` as JSON, atomically."""
+    """Keeps the frame (``frame``) and writes it to ``path`` as JSON, atomically, with the
+    ``backend`` that shows it (``simulated``, or the real display it mirrors)."""
 
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, backend: str = "simulated") -> None:
         self.path = path
+        self.backend = backend
         self.frame: Frame = ("", "")
         Path(path).parent.mkdir(parents=True, exist_ok=True)
 
@@ -53,7 +56,7 @@ class SimulatedDisplay:
         self.frame = (frame[0][:COLS], frame[1][:COLS])
         tmp = f"{self.path}.tmp"
         with open(tmp, "w") as f:
-            json.dump({"lines": list(self.frame),
+            json.dump({"lines": list(self.frame), "backend": self.backend,
                        "updated_at": datetime.now(UTC).isoformat().replace("+00:00", "Z")}, f)
         os.replace(tmp, self.path)
 
@@ -72,4 +75,20 @@ def read_frame(path: str) -> dict | None:
     if not (isinstance(lines, list) and len(lines) == ROWS
             and all(isinstance(line, str) for line in lines)):
         return None
-    return {"lines": lines, "updated_at": str(frame.get("updated_at") or "")}
+    return {"lines": lines, "updated_at": str(frame.get("updated_at") or ""),
+            "backend": str(frame.get("backend") or "simulated")}
+
+
+class Mirrored:
+    """Shows every frame on each of ``displays`` (the device, and the preview file)."""
+
+    def __init__(self, *displays: CharDisplay) -> None:
+        self.displays = displays
+
+    def show(self, frame: Frame) -> None:
+        for display in self.displays:
+            display.show(frame)
+
+    def close(self) -> None:
+        for display in self.displays:
+            display.close()

@@ -73,19 +73,21 @@ LCD_STALE_SECONDS = 60
 def lcd(app: Flask) -> Health:
     import time
 
+    from ..hardware.lcd import read_frame
+
     path = Path(app.config["LCD_FRAME_FILE"])
     try:
         age = time.time() - path.stat().st_mtime
     except OSError:
         age = None
     if age is not None and age < LCD_STALE_SECONDS:
-        return Health(True, True, True, f"the LCD service (simulated) shows a frame "
-                                        f"({path}, {age:.0f} s ago)")
-    present = Path("/dev/i2c-1").exists()
-    return Health(present, True, False,
-                  ("" if present else "no I2C bus (/dev/i2c-1); ")
-                  + "no LCD service runs (flask lcd run --simulated; the I2C backend is not "
-                    "part of this version)")
+        frame = read_frame(str(path)) or {}
+        return Health(True, True, True, f"the LCD service ({frame.get('backend', 'simulated')})"
+                                        f" shows a frame ({age:.0f} s ago)")
+    bus = f"/dev/i2c-{app.config['LCD_I2C_PORT']}"
+    present = Path(bus).exists()
+    return Health(present, True, False, ("" if present else f"no I2C bus ({bus}); ")
+                  + "no LCD service runs (flask lcd run)")
 
 
 def _access_point(app: Flask, mode: str) -> Health:
