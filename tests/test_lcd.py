@@ -3,6 +3,7 @@ running session's power and energy on the node's charger, and says when a card i
 ``GET /api/v1/node`` and the node page show the frame."""
 from __future__ import annotations
 
+import re
 import subprocess
 
 from ocpp.v16 import call
@@ -13,6 +14,10 @@ from tests.conftest import Api
 from tests.support.charger import SimCharger
 from tests.support.server import ROOT, VENV_BIN
 from tests.test_node import _login
+
+
+def _csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 CHARGER = "CP-LCD"
 
@@ -86,6 +91,24 @@ def test_the_display_shows_the_sessions_power_and_a_refused_card(live_server_fac
         srv.create_user("lcd-viewer", role="viewer")
         page = _login(srv.url, "lcd-viewer").get(srv.url + "/console/node", timeout=30).text
         assert 'id="lcd-preview"' in page and "<pre" in page
+        assert 'id="lcd-message-form"' not in page  # viewers send nothing
+
+        # An operator's message comes first on the display, paged, until withdrawn.
+        srv.create_user("lcd-operator", role="operator")
+        operator = _login(srv.url, "lcd-operator")
+        token = _csrf(operator.get(srv.url + "/console/node", timeout=30).text)
+        refused = operator.post(srv.url + "/console/node/messages", timeout=30, data={
+            "csrf_token": token, "text": "x", "minutes": "0"})
+        assert "shown for 1 to" in refused.text
+        sent = operator.post(srv.url + "/console/node/messages", timeout=30, data={
+            "csrf_token": token, "text": "Use the cable on the left", "minutes": "30"})
+        assert "Message sent to the display." in sent.text
+        assert poll(display, lambda lines: lines == ["Message", "Use the cable on"],
+                    timeout=30) == ["Message", "Use the cable on"]
+        message_id = re.search(r'data-message="(\d+)"', sent.text).group(1)
+        withdrawn = operator.post(srv.url + f"/console/node/messages/{message_id}/withdraw",
+                                  data={"csrf_token": token}, timeout=30)
+        assert "Message withdrawn." in withdrawn.text and "data-message=" not in withdrawn.text
     finally:
         lcd.terminate()
         lcd.wait(15)

@@ -305,11 +305,11 @@ def test_0014_adds_the_scheduled_work_tables_and_downgrade_removes_them(tmp_path
 
 
 def test_0015_adds_node_features_and_rfid_scans_and_downgrade_removes_them(tmp_path):
-    """An admin's feature switches and the scan history are new tables: tokens stored before
-    0015 are untouched, and going down drops only the new tables."""
+    """An admin's feature switches, the scan history and LCD messages are new tables: tokens
+    stored before 0015 are untouched, and going down drops only the new tables."""
     srv = LiveServer(instance_dir=str(tmp_path))
     engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
-    new_tables = {"node_features", "rfid_scans"}
+    new_tables = {"node_features", "rfid_scans", "node_messages"}
     try:
         srv.flask("db", "upgrade", "0014")
         with engine.begin() as conn:

@@ -40,3 +40,15 @@ class RfidScan(db.Model):
     connector_id: Mapped[int | None] = mapped_column(Integer)
     command_id: Mapped[int | None] = mapped_column(Integer)
     transaction_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class NodeMessage(db.Model):
+    """A message an operator sends to the node's LCD, shown until ``expires_at``."""
+
+    __tablename__ = "node_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    text: Mapped[str] = mapped_column(String(80))
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    created_at = mapped_column(UTCDateTime, default=utcnow)
+    expires_at = mapped_column(UTCDateTime)

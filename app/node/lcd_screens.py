@@ -1,6 +1,7 @@
 """What the node's LCD shows, as screens of (title, body): the node and its address, chargers
-online, the running session's power and energy on the node's charger, and the latest scan
-result for a while after it (so a refused card is said to be refused)."""
+online, the running session's power and energy on the node's charger, operators' messages
+until they expire, and the latest scan result for a while after it (so a refused card is said
+to be refused)."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -43,8 +44,11 @@ def scan_screen(scan: RfidScan) -> tuple[str, str]:
 def screens(config: Any) -> list[tuple[str, str]]:
     from ..console.queries import charger_state, counts
     from ..node import status
+    from ..services import node_messages
 
-    out = [(status.socket.gethostname(), _address(status.interfaces(), status.uplink()))]
+    # An operator's messages come first, each on its own screen, until they expire.
+    out = [("Message", message.text) for message in node_messages.active()]
+    out.append((status.socket.gethostname(), _address(status.interfaces(), status.uplink())))
     online = counts()
     out.append(("Chargers online", f"{online['connected']} of "
                                    f"{online['connected'] + online['offline']}"))

@@ -23,6 +23,8 @@ from . import operations, tokens
 from .errors import DomainError
 
 SOURCE = "rfid"
+# The pending scans looked at for the approval list (the newest; older ones wait their turn).
+PENDING_SCANS = 1000
 
 
 class ScanError(DomainError):
@@ -116,7 +118,7 @@ def query(*, uid: str | None = None, result: str | None = None) -> Select:
 def pending() -> list[dict[str, Any]]:
     """Cards waiting for approval: pending scans of UIDs that still have no token, one per
     card (its latest scan) with how many times it was presented."""
-    rows = db.session.execute(query(result="pending")).scalars().all()
+    rows = db.session.execute(query(result="pending").limit(PENDING_SCANS)).scalars().all()
     known = {key for key in db.session.execute(select(IdToken.id_tag_key)).scalars()}
     cards: dict[str, dict[str, Any]] = {}
     for scan in rows:

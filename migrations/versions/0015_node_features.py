@@ -1,4 +1,4 @@
-"""Node features switched by an admin, and the RFID scan history
+"""Node features switched by an admin, the RFID scan history, operators' LCD messages
 
 New tables only. No row in node_features means the role's default (or
 CONSTELLATION_FEATURES) holds.
@@ -39,9 +39,19 @@ def upgrade():
     )
     with op.batch_alter_table("rfid_scans", schema=None) as batch_op:
         batch_op.create_index("ix_rfid_scans_uid", ["uid", "scanned_at"], unique=False)
+    op.create_table(
+        "node_messages",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("text", sa.String(length=80), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=True),
+        sa.Column("created_at", sa.DateTime(), nullable=True),
+        sa.Column("expires_at", sa.DateTime(), nullable=True),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_node_messages")),
+    )
 
 
 def downgrade():
+    op.drop_table("node_messages")
     with op.batch_alter_table("rfid_scans", schema=None) as batch_op:
         batch_op.drop_index("ix_rfid_scans_uid")
     op.drop_table("rfid_scans")
