@@ -10,6 +10,7 @@ import time
 import click
 from flask import Blueprint, current_app
 
+from .extensions import db
 from .hardware.rfid import (
     Debouncer,
     DeviceReader,
@@ -75,10 +76,12 @@ def run(simulated: bool, uid_file: str | None) -> None:
                 continue
             try:
                 scan = handle_scan(uid, app.config)
+                click.echo(f"{uid}: {scan.result}: {scan.detail}")
             except Exception:  # noqa: BLE001 - one bad scan must not stop the reader
                 log.exception("scan of %s failed", uid)
-                continue
-            click.echo(f"{uid}: {scan.result}: {scan.detail}")
+                db.session.rollback()
+            finally:
+                db.session.remove()  # the next scan reads what was committed since
     except KeyboardInterrupt:
         pass
     finally:
