@@ -44,8 +44,8 @@ def run(simulated: bool, uid_file: str | None) -> None:
 
     app = current_app._get_current_object()
     if not node_features.is_enabled(app.config, "rfid"):
-        click.echo("note: the rfid feature is off for this node; scans are still recorded",
-                   err=True)
+        click.echo("note: the rfid feature is off for this node: scans are recorded as "
+                   "ignored until an admin switches it on", err=True)
     if uid_file and not simulated:
         raise click.ClickException("--file goes with --simulated")
     status = {"backend": "simulated" if simulated else "mfrc522", "pid": os.getpid(),

@@ -140,6 +140,12 @@ def test_a_card_starts_and_stops_a_session_on_the_nodes_charger(node):
     rfid = {f["name"]: f for f in api.get("/node").json()["features"]}["rfid"]
     assert rfid["healthy"] and "(simulated) answers" in rfid["detail"]
 
+    # Switched off by an admin, the reader records scans and acts on none.
+    assert api.put("/node/features/rfid", json={"enabled": False}).ok
+    off = _scan(srv, "04A2B3C4")
+    assert off["result"] == "ignored" and "rfid feature is off" in off["detail"]
+    assert len([a for a, _ in cp.received if a.startswith("Remote")]) == 2
+
 
 def test_an_unknown_card_waits_for_approval_in_the_console(node):
     srv, cp = node
@@ -179,9 +185,10 @@ def test_an_unknown_card_waits_for_approval_in_the_console(node):
 
 
 def test_the_simulated_reader_takes_uids_from_a_file(tmp_path):
-    """Without a charger configured (a Terminal) scans are recorded and start nothing; a line
+    """Without a charger configured (a Satellite) scans are recorded and start nothing; a line
     that is no UID is skipped; an unknown card is accepted with RFID_UNKNOWN_CARDS=accept."""
-    srv = LiveServer(env={"RFID_UNKNOWN_CARDS": "accept"}, instance_dir=str(tmp_path))
+    srv = LiveServer(env={"RFID_UNKNOWN_CARDS": "accept", "NODE_ROLE": "satellite"},
+                     instance_dir=str(tmp_path))
     srv.flask("db", "upgrade")
     uids = tmp_path / "uids.txt"
     uids.write_text("# cards\n04a2b3c4\nnot a card\n04:11:22:33:44:55:66\n")

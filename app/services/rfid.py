@@ -33,6 +33,11 @@ class ScanError(DomainError):
 
 def handle_scan(uid: str, config: Any) -> RfidScan:
     """Act on a (normalised, debounced) scan of ``uid`` and record it."""
+    from . import node_features
+
+    if not node_features.is_enabled(config, "rfid"):
+        return _record(uid, "ignored", "the rfid feature is off on this node (the Node page "
+                                       "switches it on)")
     token = db.session.execute(
         select(IdToken).where(same_tag(IdToken.id_tag, uid))).scalar_one_or_none()
     if token is None:
