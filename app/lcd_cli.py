@@ -46,6 +46,7 @@ def _open_pcf8574(config):
 def run(simulated: bool) -> None:
     """Run the LCD service."""
     from .node.lcd_screens import latest_scan, scan_screen, screens
+    from .services import node_features
 
     app = current_app._get_current_object()
     preview = SimulatedDisplay(app.config["LCD_FRAME_FILE"],
@@ -60,7 +61,9 @@ def run(simulated: bool) -> None:
         while not stopping:
             try:
                 scan = latest_scan()
-                if scan is not None and scan.id != shown_scan:
+                if not node_features.is_enabled(app.config, "lcd"):
+                    queue = [("", "")]  # switched off: a blank display
+                elif scan is not None and scan.id != shown_scan:
                     shown_scan, queue = scan.id, frames(*scan_screen(scan))
                 elif not queue:
                     queue = [f for screen in screens(app.config) for f in frames(*screen)]

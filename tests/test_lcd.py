@@ -109,6 +109,9 @@ def test_the_display_shows_the_sessions_power_and_a_refused_card(live_server_fac
         withdrawn = operator.post(srv.url + f"/console/node/messages/{message_id}/withdraw",
                                   data={"csrf_token": token}, timeout=30)
         assert "Message withdrawn." in withdrawn.text and "data-message=" not in withdrawn.text
+        # Switched off by an admin, the display goes blank.
+        assert api.put("/node/features/lcd", json={"enabled": False}).ok
+        assert poll(display, lambda lines: lines == ["", ""], timeout=30) == ["", ""]
     finally:
         lcd.terminate()
         lcd.wait(15)
