@@ -77,12 +77,14 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_sqlite(app, db.engine)
         check_database(db.engine)  # every command and the server need it: fail in one line
 
-    from . import api, cli, console, files_http, headers, health, worker_cli
+    from . import api, cli, console, files_http, headers, health, lcd_cli, rfid_cli, worker_cli
     from .transport import websocket
 
     app.register_blueprint(health.bp)
     app.register_blueprint(worker_cli.bp)
     app.register_blueprint(cli.bp)
+    app.register_blueprint(rfid_cli.bp)
+    app.register_blueprint(lcd_cli.bp)
     app.register_blueprint(files_http.bp)
     api.init_app(app)
     console.init_app(app)  # operator console: login, CSRF, pages under /console

@@ -102,6 +102,34 @@ def _schedule(name: str) -> dict[str, float]:
         raise ConfigError(f"{name}: {exc}") from None
 
 
+def _i2c_address(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw, 0)
+    except ValueError:
+        value = -1
+    if not 0x03 <= value <= 0x77:
+        raise ConfigError(f"{name} must be a 7-bit I2C address such as 0x27 or 0x3F, got {raw!r}")
+    return value
+
+
+def _features(name: str) -> tuple[str, ...] | None:
+    """CONSTELLATION_FEATURES: comma-separated feature names; unset or empty: the role's."""
+    from .services.node_features import FEATURES
+
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return None
+    names = tuple(dict.fromkeys(part.strip() for part in raw.split(",") if part.strip()))
+    unknown = [n for n in names if n not in FEATURES]
+    if unknown:
+        raise ConfigError(f"{name} names unknown features {', '.join(unknown)}; "
+                          f"known: {', '.join(FEATURES)}")
+    return names
+
+
 def load_config() -> dict:
     """Read the environment into a Flask config mapping."""
     instance = Path(os.environ.get("CONSTELLATION_INSTANCE_DIR", INSTANCE_DIR))
@@ -161,5 +189,34 @@ def load_config() -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", ""),
         "FILE_URL_TTL_SECONDS": _int("FILE_URL_TTL_SECONDS", 24 * 3600),
         "MAX_CONTENT_LENGTH": _int("MAX_UPLOAD_BYTES", 256 * 1024 * 1024),
+        # The node (app/services/node_features.py): its role decides which features are on;
+        # CONSTELLATION_FEATURES (what provisioning installed) replaces the role's list, and an
+        # admin's switch in the console (stored in the database) wins over both.
+        "NODE_ROLE": _choice("NODE_ROLE", "terminal",
+                             ("terminal", "control", "satellite", "watchtower")),
+        "CONSTELLATION_FEATURES": _features("CONSTELLATION_FEATURES"),
+        "UPGRADE_CHANNEL": os.environ.get("UPGRADE_CHANNEL", "manual"),
+        "UPGRADE_STATE_FILE": os.environ.get("UPGRADE_STATE_FILE",
+                                             "/opt/constellation/upgrade-state.json"),
+        # RFID reader (docs/hardware.md): the service's socket, the charger an accepted card
+        # starts a session on, what an unknown card gets, and the debounce window.
+        "RFID_SOCKET": os.environ.get("RFID_SOCKET", str(instance / "rfid.sock")),
+        "RFID_CHARGER": os.environ.get("RFID_CHARGER", "").strip(),
+        "RFID_CONNECTOR": _int("RFID_CONNECTOR", 1),
+        "RFID_UNKNOWN_CARDS": _choice("RFID_UNKNOWN_CARDS", "pending", ("pending", "accept")),
+        "RFID_DEBOUNCE_SECONDS": _float("RFID_DEBOUNCE_SECONDS", 2.0),
+        # The MFRC522: SPI bus and chip select (/dev/spidev<bus>.<device>), RST as BCM pin
+        # (-1: not wired).
+        "RFID_SPI_BUS": _int("RFID_SPI_BUS", 0),
+        "RFID_SPI_DEVICE": _int("RFID_SPI_DEVICE", 0),
+        "RFID_RESET_PIN": (None if _int("RFID_RESET_PIN", 25) < 0
+                           else _int("RFID_RESET_PIN", 25)),
+        # The LCD service (flask lcd run): where the simulated display keeps its frame, and
+        # how long each page stays.
+        "LCD_FRAME_FILE": os.environ.get("LCD_FRAME_FILE", str(instance / "lcd-frame.json")),
+        "LCD_PAGE_SECONDS": _float("LCD_PAGE_SECONDS", 3.0),
+        # The real display: its PCF8574 backpack on /dev/i2c-<port> (0x27; a PCF8574A: 0x3F).
+        "LCD_I2C_PORT": _int("LCD_I2C_PORT", 1),
+        "LCD_I2C_ADDRESS": _i2c_address("LCD_I2C_ADDRESS", 0x27),
         "SQLALCHEMY_TRACK_MODIFICATIONS": False,
     }

@@ -302,3 +302,30 @@ def test_0014_adds_the_scheduled_work_tables_and_downgrade_removes_them(tmp_path
             assert conn.execute(sa.text("SELECT count(*) FROM meter_values")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_0015_adds_node_features_and_rfid_scans_and_downgrade_removes_them(tmp_path):
+    """An admin's feature switches, the scan history and LCD messages are new tables: tokens
+    stored before 0015 are untouched, and going down drops only the new tables."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(f"sqlite:///{tmp_path}/constellation.db")
+    new_tables = {"node_features", "rfid_scans", "node_messages"}
+    try:
+        srv.flask("db", "upgrade", "0014")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO id_tokens (id_tag, id_tag_key, status, "
+                                 "auto_created) VALUES ('04A2B3C4', '04a2b3c4', 'Accepted', 0)"))
+        srv.flask("db", "upgrade", "0015")
+        assert new_tables <= set(sa.inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO node_features (name, enabled) VALUES ('lcd', 0)"))
+            conn.execute(sa.text("INSERT INTO rfid_scans (uid, result) "
+                                 "VALUES ('04A2B3C4', 'pending')"))
+        srv.flask("db", "downgrade", "0014")
+        engine.dispose()
+        assert not new_tables & set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id_tag FROM id_tokens")).scalars().all() == [
+                "04A2B3C4"]
+    finally:
+        engine.dispose()

@@ -158,6 +158,7 @@ def init_app(app: Flask) -> None:
         chargers,
         dashboard,
         filters,
+        node,
         operations,
         public,
         tokens,

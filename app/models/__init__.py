@@ -23,6 +23,7 @@ from .files import (  # noqa: F401
     FirmwareStatus,
 )
 from .message_log import MessageLog  # noqa: F401
+from .node import NodeFeature, NodeMessage, RfidScan  # noqa: F401
 from .notification import (  # noqa: F401
     ChargerEvent,
     ChargingLimit,
