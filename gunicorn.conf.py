@@ -9,6 +9,10 @@ try:
 except ValueError:
     workers = 1  # on_starting names the bad value and stops
 worker_connections = int(os.environ.get("WORKER_CONNECTIONS", "20000"))
+# Connections not accepted yet: a reconnect storm overflows gunicorn's 2048 and the chargers
+# beyond it wait for SYN retransmits (1, 3, 7 ... s) or are reset. The kernel caps it at
+# net.core.somaxconn (4096 on these hosts).
+backlog = 4096
 timeout = 60
 graceful_timeout = 10
 keepalive = 5

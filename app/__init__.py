@@ -70,6 +70,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     app.extensions["ocpp_versions"] = build_registry()
     app.extensions["constellation.registry"] = Registry()
     app.extensions["constellation.router"] = _router(app, app.extensions["constellation.registry"])
+    app.extensions["constellation.admission"] = _admission(app)
     # In-process without REDIS_URL; with it, shared by every process and host (Redis).
     app.extensions["constellation.events"] = make_bus(app.config)
     app.extensions["constellation.login_throttle"] = make_throttle(app.config)
@@ -79,18 +80,31 @@ def create_app(overrides: dict | None = None) -> Flask:
         configure_sqlite(app, db.engine)
         check_database(db.engine)  # every command and the server need it: fail in one line
 
-    from . import api, cli, console, files_http, headers, health, worker_cli
+    from . import api, cli, console, files_http, headers, health, lcd_cli, rfid_cli, worker_cli
     from .transport import websocket
 
     app.register_blueprint(health.bp)
     app.register_blueprint(worker_cli.bp)
     app.register_blueprint(cli.bp)
+    app.register_blueprint(rfid_cli.bp)
+    app.register_blueprint(lcd_cli.bp)
     app.register_blueprint(files_http.bp)
     api.init_app(app)
     console.init_app(app)  # operator console: login, CSRF, pages under /console
     websocket.init_app(app)
     headers.init_app(app)  # CSP, framing, nosniff, referrer on every response
     return app
+
+
+def _admission(app: Flask):
+    """Handshake admission, reading this process's writer backlog (docs/configuration.md)."""
+    from . import runtime
+    from .transport.admission import AdmissionPolicy
+
+    return AdmissionPolicy(max_backlog=app.config["OCPP_ADMISSION_MAX_BACKLOG"],
+                           max_pending=app.config["OCPP_ADMISSION_MAX_PENDING_HANDSHAKES"],
+                           retry_after=app.config["OCPP_ADMISSION_RETRY_AFTER"],
+                           backlog=lambda: runtime.writer_backlog(app))
 
 
 def _router(app: Flask, registry):

@@ -1,9 +1,14 @@
-"""``GET /healthz``: what load balancers, the upgrade command and provisioning check."""
+"""``GET /healthz``: what load balancers, the upgrade command and provisioning check.
+
+``admission`` reports this process's handshake admission counters (transport/admission.py); a
+refusing node stays healthy (200): it is busy, not broken.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 from sqlalchemy import text
 
+from . import runtime
 from .extensions import db
 from .version import current_version
 
@@ -21,5 +26,6 @@ def healthz():
         db.session.rollback()
     status = 200 if database == "ok" else 503
     body = {"status": "ok" if status == 200 else "unhealthy", "database": database,
-            "version": current_version()}
+            "version": current_version(),
+            "admission": runtime.admission(current_app).stats()}
     return jsonify(body), status

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from typing import TYPE_CHECKING
 
 from flask import Flask
@@ -24,6 +23,7 @@ if TYPE_CHECKING:
     from .console.throttle import Throttle
     from .events import EventBus
     from .services.routing import CommandRouter
+    from .transport.admission import AdmissionPolicy
     from .transport.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,19 @@ def registry(app: Flask) -> Registry:
 def router(app: Flask) -> CommandRouter:
     """How a command reaches the process holding the charger's socket (``create_app``)."""
     return app.extensions["constellation.router"]
+
+
+def admission(app: Flask) -> AdmissionPolicy:
+    """Whether a new handshake is let in now (wired in ``create_app``)."""
+    return app.extensions["constellation.admission"]
+
+
+def writer_backlog(app: Flask) -> int:
+    """Units this process's writer has not committed yet; 0 before it exists."""
+    existing = app.extensions.get("constellation.writer")
+    if existing is None or existing[0] != os.getpid():
+        return 0
+    return existing[1].backlog()
 
 
 def events(app: Flask) -> EventBus:
@@ -69,9 +82,19 @@ def writer(app: Flask) -> GroupWriter:
             instance = GroupWriter(engine, Charger.__table__,
                                    flush_interval=app.config["LAST_SEEN_FLUSH_SECONDS"])
             app.extensions["constellation.writer"] = (os.getpid(), instance)
-            threading.Thread(target=_maintenance, args=(app, instance), daemon=True,
-                             name="maintenance").start()
+            if not app.config["REDIS_URL"]:  # with Redis the workers run the schedule
+                threading.Thread(target=_maintenance, args=(app,), daemon=True,
+                                 name="maintenance").start()
     return app.extensions["constellation.writer"][1]
+
+
+def current_writer(app: Flask) -> GroupWriter | None:
+    """This process's group writer if it has started one (a serving process), else None (a
+    worker, a CLI command): never starts one."""
+    existing = app.extensions.get("constellation.writer")
+    if existing is not None and existing[0] == os.getpid():
+        return existing[1]
+    return None
 
 
 def startup(app: Flask) -> None:
@@ -93,26 +116,12 @@ def shutdown(app: Flask) -> None:
     events(app).close()  # after the writer: Redis being slow must not cost stored data
 
 
-MAINTENANCE_INTERVAL = 600.0
+def _maintenance(app: Flask) -> None:
+    """The scheduled jobs (``app.schedule``) in this process: only without Redis (with
+    REDIS_URL the workers run them, and the web process none)."""
+    from .schedule import run_in_process
 
-
-def _maintenance(app: Flask, instance: GroupWriter) -> None:
-    """Prune the message log now and then, in slices, through the writer."""
-    from .models import utcnow
-    from .services.retention import SLICE, prune_message_log
-
-    while True:
-        try:
-            days = app.config["MESSAGE_LOG_RETENTION_DAYS"]
-            while days > 0:
-                deleted = instance.run(prune_message_log, utcnow(), days)
-                if deleted:
-                    log.info("pruned %d message log entries older than %g days", deleted, days)
-                if deleted < SLICE:
-                    break
-        except Exception:  # noqa: BLE001 - maintenance must not stop for a bad pass
-            log.exception("message log pruning failed")
-        time.sleep(MAINTENANCE_INTERVAL)
+    run_in_process(app)
 
 
 def _clear_stale_sessions(engine) -> None:

@@ -220,6 +220,9 @@ def _note(shared: Shared, kind: str, detail: str) -> None:
 async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
     """One simulated charge point: connect, boot, wait for the start signal, run the workload."""
     identity = f"bench-{plan.proc}-{n}"
+    # mixed: 3 chargers in 10 charge (meter values in a transaction), the others only beat.
+    workload = plan.workload if plan.workload != "mixed" else (
+        "meter" if n % 10 < 3 else "heartbeat")
     try:
         ws = await connect(
             f"{plan.url}/{identity}",
@@ -232,7 +235,9 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
             max_queue=4,
         )
     except (OSError, TimeoutError, websockets.InvalidHandshake) as exc:
-        _note(shared, "connect_failed", type(exc).__name__ + " " + str(exc)[:80])
+        cause = exc.__cause__ or exc.__context__
+        _note(shared, "connect_failed", type(exc).__name__ + " " + str(exc)[:80]
+              + (f" ({type(cause).__name__}: {str(cause)[:60]})" if cause else ""))
         return
     if ws.subprotocol != SUBPROTOCOLS[plan.ocpp]:
         _note(shared, "connect_failed", f"subprotocol {ws.subprotocol!r}")
@@ -255,7 +260,7 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
             return
         tx_id = 0
         tx_ref = f"bench-{plan.proc}-{n}-tx"
-        if plan.workload == "meter" and v2:
+        if workload == "meter" and v2:
             await _call(
                 ws,
                 "s",
@@ -269,7 +274,7 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
                 '"unitOfMeasure":{"unit":"Wh"}}]}]}]',
                 plan.timeout,
             )
-        elif plan.workload == "meter":
+        elif workload == "meter":
             start = await _call(
                 ws,
                 "s",
@@ -281,7 +286,7 @@ async def charger(plan: Plan, shared: Shared, n: int, offset: float) -> None:
         shared.counts["connected"] += 1
         await shared.start.wait()
 
-        if plan.workload == "heartbeat":
+        if workload == "heartbeat":
 
             def frame(uid: str, k: int) -> str:
                 return f'[2,"{uid}","Heartbeat",{{}}]'
@@ -693,7 +698,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     p.add_argument("--url", default="ws://127.0.0.1:8888/ocpp", help="charger id is appended")
     p.add_argument("--chargers", type=int, default=200)
-    p.add_argument("--workload", choices=("heartbeat", "meter"), default="heartbeat")
+    p.add_argument("--workload", choices=("heartbeat", "meter", "mixed"), default="heartbeat",
+                   help="mixed: 30 %% of the chargers in a transaction sending meter values, "
+                        "70 %% Heartbeats")
     p.add_argument("--ocpp", choices=tuple(SUBPROTOCOLS), default="1.6",
                    help="the version the chargers speak")
     p.add_argument("--deflate", action="store_true", help="negotiate permessage-deflate")

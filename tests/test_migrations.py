@@ -295,19 +295,79 @@ def test_16_data_from_before_2x_reaches_the_api_after_every_step(tmp_path):
         engine.dispose()
 
 
-def test_0014_message_ids_go_past_32_bits(tmp_path):
-    """The per-message tables' ids have 64 bits on every database after 0014 (PostgreSQL's
+def test_0014_adds_the_scheduled_work_tables_and_downgrade_removes_them(tmp_path):
+    """Alerts, meter-value aggregates and the daily energy summary are new tables: rows stored
+    before 0014 (raw meter values) are untouched, and going down drops only the new tables."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(database_url(tmp_path))
+    new_tables = {"alerts", "meter_value_aggregates", "daily_energy"}
+    try:
+        srv.flask("db", "upgrade", "0013")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO chargers (identity, enabled, registration_status, "
+                                 "auto_enrolled, lenient) "
+                                 "VALUES ('m1', TRUE, 'accepted', FALSE, FALSE)"))
+            conn.execute(sa.text(
+                "INSERT INTO meter_values (charger_id, connector_id, measurand, value, "
+                "raw_value, source) VALUES (1, 1, 'Energy.Active.Import.Register', 5, '5', "
+                "'MeterValues')"))
+        srv.flask("db", "upgrade", "0014")
+        assert new_tables <= set(sa.inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT value FROM meter_values")).scalars().all() == [5]
+            conn.execute(sa.text("INSERT INTO alerts (charger_id, kind) VALUES (1, 'offline')"))
+            conn.execute(sa.text("INSERT INTO daily_energy (day, charger_id, energy_wh, "
+                                 "sessions) VALUES ('2030-01-01', NULL, 0, 0)"))
+        srv.flask("db", "downgrade", "0013")
+        engine.dispose()
+        assert not new_tables & set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM meter_values")).scalar() == 1
+    finally:
+        engine.dispose()
+
+
+def test_0015_adds_node_features_and_rfid_scans_and_downgrade_removes_them(tmp_path):
+    """An admin's feature switches, the scan history and LCD messages are new tables: tokens
+    stored before 0015 are untouched, and going down drops only the new tables."""
+    srv = LiveServer(instance_dir=str(tmp_path))
+    engine = sa.create_engine(database_url(tmp_path))
+    new_tables = {"node_features", "rfid_scans", "node_messages"}
+    try:
+        srv.flask("db", "upgrade", "0014")
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO id_tokens (id_tag, id_tag_key, status, "
+                                 "auto_created) "
+                                 "VALUES ('04A2B3C4', '04a2b3c4', 'Accepted', FALSE)"))
+        srv.flask("db", "upgrade", "0015")
+        assert new_tables <= set(sa.inspect(engine).get_table_names())
+        with engine.begin() as conn:
+            conn.execute(sa.text("INSERT INTO node_features (name, enabled) VALUES ('lcd', FALSE)"))
+            conn.execute(sa.text("INSERT INTO rfid_scans (uid, result) "
+                                 "VALUES ('04A2B3C4', 'pending')"))
+        srv.flask("db", "downgrade", "0014")
+        engine.dispose()
+        assert not new_tables & set(sa.inspect(engine).get_table_names())
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT id_tag FROM id_tokens")).scalars().all() == [
+                "04A2B3C4"]
+    finally:
+        engine.dispose()
+
+
+def test_0016_message_ids_go_past_32_bits(tmp_path):
+    """The per-message tables' ids have 64 bits on every database after 0016 (PostgreSQL's
     serial had 32): a message-log row past 2**31 is stored, and rows from before stay."""
     srv = LiveServer(instance_dir=str(tmp_path))
     engine = sa.create_engine(database_url(tmp_path))
     row = ("INSERT INTO message_log (identity, direction, frame) "
            "VALUES ('m1', 'in', '[2,\"1\",\"Heartbeat\",{}]')")
     try:
-        srv.flask("db", "upgrade", "0013")
+        srv.flask("db", "upgrade", "0015")
         with engine.begin() as conn:
             conn.execute(sa.text(row))
         srv.flask("db", "upgrade")
-        srv.flask("db", "downgrade", "0013")
+        srv.flask("db", "downgrade", "0015")
         srv.flask("db", "upgrade")
         past = 2**31 + 10
         with engine.begin() as conn:

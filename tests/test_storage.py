@@ -127,3 +127,22 @@ def test_insert_many_writes_several_tables_in_one_unit(writer):
     with engine.connect() as conn:
         assert conn.execute(select(things.c.name)).scalars().all() == ["x", "y"]
         assert conn.execute(select(others.c.thing)).scalars().all() == [1]
+
+
+def test_a_submitted_unit_is_committed_in_order_and_then_announced(writer):
+    w, engine = writer
+    seen = []
+
+    def announce(name):
+        with engine.connect() as conn:  # committed by the time we are told
+            seen.append(conn.execute(select(things.c.name).where(things.c.name == name))
+                        .scalar())
+
+    w.submit(add, "queued", then=lambda: announce("queued"))
+    w.submit(add, "queued")  # the unique name: this one fails, is logged, and announces nothing
+    w.run(add, "after")  # returns once every unit queued before it is committed too
+    assert seen == ["queued"]
+    assert w.backlog() == 0
+    with engine.connect() as conn:
+        assert conn.execute(select(things.c.name).order_by(things.c.id)).scalars().all() == [
+            "queued", "after"]

@@ -248,3 +248,37 @@ def test_a_wrong_websocket_version_is_refused_with_the_one_we_speak(server, api,
 def test_a_bad_websocket_key_is_a_400(server, identity):
     assert _upgrade(server.port, f"/ocpp/{identity}", **{"Sec-WebSocket-Key": "short"})[0] == 400
     assert _upgrade(server.port, f"/ocpp/{identity}", **{"Sec-WebSocket-Key": None})[0] == 400
+
+
+def test_a_plain_upgrade_is_answered_as_rfc_6455_says(server, identity):
+    # Answered by the endpoint itself, not simple-websocket (no extension offered).
+    status, headers = _upgrade(server.port, f"/ocpp/{identity}",
+                               **{"Sec-WebSocket-Protocol": "ocpp1.6, ocpp2.0.1"})
+    assert status == 101
+    assert headers["sec-websocket-accept"] == "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="  # RFC 6455 1.3
+    assert headers["upgrade"].lower() == "websocket" and headers["connection"] == "Upgrade"
+    assert headers["sec-websocket-protocol"] == "ocpp2.0.1"  # the server's preference
+
+
+def test_an_upgrade_without_connection_upgrade_is_a_400(server, identity):
+    assert _upgrade(server.port, f"/ocpp/{identity}", Connection="keep-alive")[0] == 400
+    assert _upgrade(server.port, f"/ocpp/{identity}", Connection="keep-alive, Upgrade")[0] == 101
+
+
+@COMPRESSION
+def test_subprotocols_are_negotiated_alike_with_and_without_an_extension(server, identity,
+                                                                         compression):
+    with RawSocket(server.ws_url, identity + "-a", subprotocols=["ocpp1.6", "ocpp2.0.1"],
+                   compression=compression) as raw:
+        assert raw.ws.subprotocol == "ocpp2.0.1"
+    with RawSocket(server.ws_url, identity + "-b", subprotocols=[],
+                   compression=compression) as raw:
+        assert raw.ws.subprotocol is None
+        reply = raw.exchange('[2,"b","BootNotification",{"chargePointVendor":"A",'
+                             '"chargePointModel":"B"}]')
+        assert reply[0] == 3 and reply[2]["status"] == "Accepted"
+    with RawSocket(server.ws_url, identity + "-c", subprotocols=["ocpp9.9"],
+                   compression=compression) as raw:
+        with pytest.raises(websockets.ConnectionClosed) as info:
+            raw.recv(timeout=5)
+    assert info.value.rcvd.code == 1002

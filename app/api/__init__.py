@@ -18,7 +18,8 @@ def init_app(app: Flask) -> None:
     )
 
     for name in ("chargers", "transactions", "tokens", "records", "operations",
-                 "station_events", "device_model", "bulk_operations", "openapi"):
+                 "station_events", "device_model", "bulk_operations", "alerts", "node", "rfid",
+                 "openapi"):
         try:
             __import__(f"{__name__}.{name}")
         except ModuleNotFoundError as exc:

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..models.node import SCAN_RESULTS
+from ..models.scheduled import ALERT_KINDS
 from ..models.token import TOKEN_STATUSES
 from ..ocpp.supported import build_registry
 from ..ocpp.v16 import COMMANDS
 from ..services.chargers import REGISTRATION_STATUSES
+from ..services.node_features import FEATURES, ROLES
 from ..services.values import TOKEN_TYPES
 
 JSON = "application/json"
@@ -184,7 +187,7 @@ SCHEMAS: dict[str, dict] = {
         "id": t("integer"),
         "created_at": time_(null=False),
         "actor": t("string", "user name", null=True),
-        "source": t("string", "api or console"),
+        "source": t("string", "api, console, job or rfid (a card at the node's reader)"),
         "action": t("string", enum=["charger.decommissioned", "charger.recommissioned",
                                     "charger.deleted", "transaction.closed"]),
         "charger": t("string", "charger identity", null=True),
@@ -547,6 +550,91 @@ SCHEMAS["DeviceReport"] = obj({
 }, ["request_id", "report_base", "command_id", "request_status", "parts_received",
     "items_received", "parts_expected", "complete", "generated_at", "started_at",
     "updated_at", "completed_at"], "A NotifyReport series of a 2.x charger.", additional=False)
+SCHEMAS["Alert"] = obj({
+    "id": t("integer"),
+    "charger": t("string", "the charger's identity", null=True),
+    "kind": t("string", "what was noticed: offline (silent for longer than its heartbeat "
+                        "interval allows)", enum=list(ALERT_KINDS)),
+    "active": t("boolean", "not cleared yet"),
+    "raised_at": time_("when a scheduled job noticed it"),
+    "cleared_at": time_("when a later run found it gone (the charger was heard again)"),
+    "detail": t("string", "what was seen, in words", null=True),
+    "acknowledged_by": t("string", "the user who acknowledged it", null=True),
+    "acknowledged_at": time_(),
+}, description="A condition a scheduled job noticed about a charger.")
+SCHEMAS["Job"] = obj({
+    "id": t("string", "the RQ job id"),
+    "function": t("string", "the job's function, e.g. app.jobs.detect_offline", null=True),
+    "queue": t("string", "the queue it was enqueued on"),
+    "status": t("string", "queued, started, deferred, scheduled, finished, stopped, canceled "
+                          "or failed"),
+    "enqueued_at": time_(),
+    "started_at": time_(),
+    "ended_at": time_(),
+    "result": {"description": "what the job returned, once finished (any JSON value)"},
+    "error": t("string", "the traceback of the failure", null=True),
+    "retries_left": t("integer", null=True),
+}, description="A background job as RQ knows it.")
+SCHEMAS["NodeFeature"] = obj({
+    "name": t("string", "the feature", enum=list(FEATURES)),
+    "description": t("string", "what it is"),
+    "enabled": t("boolean", "on for this node: an admin's switch, else the default"),
+    "default": t("boolean", "on without a switch: CONSTELLATION_FEATURES, else the role's "
+                            "default"),
+    "switched_by": t("string", "the admin whose switch holds", null=True),
+    "healthy": t("boolean", "present, configured and working"),
+    "present": t("boolean", "its hardware or program is on this machine"),
+    "configured": t("boolean", "its settings are there"),
+    "working": t("boolean", "its service answers"),
+    "detail": t("string", "what was found, and why not where it is not healthy"),
+}, description="One feature of the node with its health.")
+SCHEMAS["NetworkInterface"] = obj({
+    "name": t("string"),
+    "up": t("boolean", "the link is up"),
+    "addresses": array(t("string"), "IPv4 and IPv6 addresses"),
+    "mac": t("string", null=True),
+})
+SCHEMAS["Node"] = obj({
+    "role": t("string", "NODE_ROLE", enum=list(ROLES)),
+    "hostname": t("string"),
+    "version": t("string", "the running version (git describe)"),
+    "channel": t("string", "the upgrade channel: stable, latest or manual"),
+    "last_upgrade": {"type": ["object", "null"], "description": "what the upgrade command "
+                     "recorded; null where none ran", "properties": {
+                         "version": t("string", null=True), "since": t("string", null=True),
+                         "failed": array(t("string"), "versions that failed, with why")}},
+    "features": array(ref("NodeFeature")),
+    "interfaces": array(ref("NetworkInterface")),
+    "uplink": t("string", "the interface of the default route", null=True),
+    "uptime_seconds": t("integer", "since the machine booted"),
+    "disk": obj({"path": t("string", "the instance directory"), "total_bytes": t("integer"),
+                 "free_bytes": t("integer"), "used_percent": t("number")}),
+    "redis": obj({"configured": t("boolean"), "ok": t("boolean"), "detail": t("string")}),
+    "workers": obj({"count": t("integer", "RQ workers registered"), "detail": t("string")}),
+    "display": {"type": ["object", "null"], "description": "what the LCD shows now (the "
+                "simulated display's frame); null where no LCD service has run", "properties": {
+                    "lines": array(t("string"), "its two lines, each at most 16 characters"),
+                    "updated_at": t("string", "when the frame was shown"),
+                    "backend": t("string", "simulated, or pcf8574 (the real display it "
+                                           "mirrors)")}},
+}, description="This node: role, version, features and their health, network, services.")
+SCHEMAS["FeatureSwitch"] = obj({
+    "enabled": t("boolean", "true or false; null goes back to the default", null=True),
+}, ["enabled"], "An admin's switch of one feature.")
+SCHEMAS["RfidScan"] = obj({
+    "id": t("integer"),
+    "uid": t("string", "the card's UID, upper-case hex without the check byte"),
+    "scanned_at": time_(),
+    "result": t("string", "started or stopped a session, pending approval, refused "
+                          "(blocked, expired or rejected card), failed (the charger did not "
+                          "take the command), ignored (no charger configured)",
+                enum=list(SCAN_RESULTS)),
+    "detail": t("string", "why, in words", null=True),
+    "charger": t("string", "the charger the scan acted on", null=True),
+    "connector_id": t("integer", null=True),
+    "command_id": t("integer", "the command sent (see /commands)", null=True),
+    "transaction_id": t("integer", "the transaction stopped", null=True),
+}, description="One card presented to the node's RFID reader.")
 # A command sent for an operation: the command with the operation's name (one object, as below).
 SCHEMAS["OperationResult"] = obj({
     **SCHEMAS["Command"]["properties"],
@@ -561,7 +649,7 @@ for _name in ("Charger", "Transaction", "Token", "Reservation", "ConfigurationKe
               "FirmwareFile", "FirmwareDeployment", "DiagnosticsRequest", "StatusNotification",
               "Message", "DataTransfer", "Command", "AuditEvent", "SecurityEvent",
               "ChargerEvent", "DeviceVariable", "DeviceReport", "DisplayMessage",
-              "BulkOperation", "BulkOperationResult"):
+              "BulkOperation", "BulkOperationResult", "Alert", "RfidScan"):
     SCHEMAS[f"{_name}Page"] = page_of(_name)
 
 
@@ -904,6 +992,48 @@ PATHS: dict[str, dict] = {
                        "found (NotifyDisplayMessages), until an accepted ClearDisplayMessage.",
                        not_found=True),
     },
+    "/alerts": {
+        "get": list_op("Alerts raised by the scheduled jobs, newest first", "Alert", "alerts", [
+            CHARGER_FILTER,
+            query("active", "only active (true) or only cleared (false) alerts", t("boolean")),
+        ], "Offline detection raises one when a charger is silent for longer than its "
+           "heartbeat interval x OFFLINE_FACTOR + OFFLINE_GRACE_SECONDS, and clears it on the "
+           "first run after the charger is heard again.", not_found=True),
+    },
+    "/alerts/{alert_id}/acknowledge": {
+        "post": op("Acknowledge an alert", {**ok("Alert"), **NOT_FOUND}, tag="alerts",
+                   parameters=[param("alert_id", "path", t("integer"), "alert id")],
+                   write=True, description="Notes who has seen it; it stays active until its "
+                                           "condition clears."),
+    },
+    "/jobs/{job_id}": {
+        "get": op("Get a background job's status", {
+            **ok("Job"), **NOT_FOUND, "403": error("this needs the role admin"),
+            "503": error("REDIS_URL is not set (jobs run in the web process, without RQ) or "
+                         "Redis did not answer")},
+            tag="jobs", parameters=[param("job_id", "path", t("string"), "the RQ job id")],
+            description="Status, times, the result or the failure's traceback, as RQ keeps "
+                        "them (results for 7 days, failures for 30, for scheduled jobs)."),
+    },
+    "/node": {
+        "get": op("This node: role, version, features with their health, interfaces", ok("Node"),
+                  tag="node", description="Each feature is on by the role's default "
+                  "(NODE_ROLE; CONSTELLATION_FEATURES replaces the list) unless an admin "
+                  "switched it; its health says whether it is present, configured and "
+                  "working, and why not."),
+    },
+    "/node/features/{name}": {
+        "put": op("Switch a feature on or off for this node", {
+            **ok("Node"), **NOT_FOUND, "403": error("this needs the role admin")},
+            tag="node", request=body("FeatureSwitch"),
+            parameters=[param("name", "path", t("string", enum=list(FEATURES)), "the feature")]),
+    },
+    "/rfid/scans": {
+        "get": list_op("The RFID reader's scans, newest first", "RfidScan", "node", [
+            query("uid", "only this card (any case)"),
+            query("result", "only scans with this result", t("string",
+                                                             enum=list(SCAN_RESULTS)))]),
+    },
     "/openapi.json": {
         "get": op("This document", {"200": {"description": "OpenAPI 3.1",
                                             "content": {JSON: {"schema": t("object")}}}},
@@ -969,7 +1099,7 @@ def document(version: str, server_url: str = "/api/v1") -> dict[str, Any]:
         "security": [{"bearerAuth": []}],
         "tags": [{"name": name} for name in ("chargers", "commands", "transactions", "tokens",
                                              "firmware", "diagnostics", "records", "audit",
-                                             "documentation")],
+                                             "alerts", "jobs", "node", "documentation")],
         "paths": PATHS,
         "components": {
             "securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer",

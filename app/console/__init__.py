@@ -152,11 +152,13 @@ def _env_bool(name: str) -> bool | None:
 def init_app(app: Flask) -> None:
     """Bind login, CSRF and cookie settings; register the console and public blueprints."""
     from . import (  # noqa: F401 - each module adds its routes to bp
+        alerts,
         auth,
         bulk,
         chargers,
         dashboard,
         filters,
+        node,
         operations,
         public,
         tokens,

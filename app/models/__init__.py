@@ -23,6 +23,7 @@ from .files import (  # noqa: F401
     FirmwareStatus,
 )
 from .message_log import MessageLog  # noqa: F401
+from .node import NodeFeature, NodeMessage, RfidScan  # noqa: F401
 from .notification import (  # noqa: F401
     ChargerEvent,
     ChargingLimit,
@@ -33,6 +34,7 @@ from .notification import (  # noqa: F401
     SecurityEvent,
     StationReport,
 )
+from .scheduled import Alert, DailyEnergy, MeterValueAggregate  # noqa: F401
 from .token import IdToken  # noqa: F401
 from .transaction import (  # noqa: F401
     DataTransfer,

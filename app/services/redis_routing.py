@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 import time
 from typing import Any
@@ -123,17 +122,31 @@ class RedisRouter(LocalRouter):
             self._redis.rpush(self._inbox(process), json.dumps({"command": command_id}))
             if not wait:
                 return
-            # The owner may wait its turn behind another CALL (up to the timeout) and then the
-            # reply (the timeout again).
-            done = self._redis.blpop([self._reply(command_id)],
-                                     timeout=math.ceil(2 * timeout) + 5)
+            done = self._wait_reply(command_id, process, timeout)
         except RedisError as exc:
             self._fail(command_id, "RoutingFailed",
                        f"the command could not be routed through Redis: {exc}")
             return
-        if done is None:
+        if not done:
             self._fail(command_id, sessions.INTERRUPTED,
                        f"the process holding the charger ({process}) did not answer")
+
+    def _wait_reply(self, command_id: int, process: str, timeout: float) -> bool:
+        """Wait for the owner's reply: at most the command's turn behind another CALL plus its
+        own timeout, and no longer than the owner lives. Short polls: the client's socket
+        timeout must not cut a long wait, and a dead owner is noticed within seconds."""
+        deadline = time.monotonic() + 2 * timeout + 5
+        absent_since: float | None = None
+        while time.monotonic() < deadline:
+            if self._redis.blpop([self._reply(command_id)], timeout=INBOX_POLL) is not None:
+                return True
+            if self._redis.exists(self._alive_key(process)):
+                absent_since = None
+            elif absent_since is None:
+                absent_since = time.monotonic()
+            elif time.monotonic() - absent_since > PRESENCE_TTL:
+                return False  # its liveness key has been gone a whole time-to-live
+        return False
 
     def _fail(self, command_id: int, code: str, description: str) -> None:
         with db.engine.begin() as conn:

@@ -5,12 +5,17 @@ the writer runs every unit queued since its last commit in one transaction, comm
 wakes them all with their results. A handler therefore replies to its charger only after its data
 is committed, while the commit (an fsync with SQLite's synchronous=FULL) is paid once per batch.
 
-Two kinds of write need no waiting and ride along with the next commit:
-- rows appended with ``append`` (the message log), and
+Some writes need no waiting and ride along with the next commit:
+- rows appended with ``append`` (the message log),
 - last-seen times with ``touch``: only the newest per charger is written, at most once per
-  ``flush_interval``.
+  ``flush_interval``, and
+- units queued with ``submit`` (the connected mark of a new connection): in order with every
+  other unit, so a later ``run`` by the same caller returns only once they are committed.
 
 Under gevent, ``threading`` is cooperative, so the writer is a greenlet and waiting is cheap.
+
+``backlog()`` is how many units are queued or in the commit under way: admission control
+(``transport/admission.py``) reads it to refuse new handshakes while the writer is behind.
 """
 from __future__ import annotations
 
@@ -30,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 class _Unit:
-    __slots__ = ("fn", "args", "rows", "done", "result", "error")
+    __slots__ = ("fn", "args", "rows", "done", "result", "error", "then")
 
     def __init__(self, fn: Callable[..., Any] | None, args: tuple,
                  rows: dict[Table, list[dict]] | None = None) -> None:
@@ -40,6 +45,7 @@ class _Unit:
         self.done = threading.Event()
         self.result: Any = None
         self.error: BaseException | None = None
+        self.then: Callable[[], None] | None = None  # ``submit``: called once committed
 
 
 class GroupWriter:
@@ -57,6 +63,7 @@ class GroupWriter:
         self._last_seen: dict[int, datetime] = {}
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self._in_commit = 0  # units of the batch being committed now
         self.batches = 0
         self.units_committed = 0
         t = last_seen_table
@@ -68,6 +75,25 @@ class GroupWriter:
     def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Run ``fn(conn, *args)`` in the next group transaction; return once it is committed."""
         return self._submit(_Unit(fn, args))
+
+    def submit(self, fn: Callable[..., Any], *args: Any,
+               then: Callable[[], None] | None = None) -> None:
+        """Run ``fn(conn, *args)`` in the next group transaction; nobody waits for it.
+
+        Units run in the order they were queued: a later ``run`` of the same caller returns
+        only once this one is committed too (a failure is logged, not raised). ``then`` is
+        called in the writer once the unit is committed; it must not wait on anything.
+        """
+        unit = _Unit(fn, args)
+        unit.then = then
+        with self._lock:
+            self._units.append(unit)
+        self._ensure_started()
+        self._wake.set()
+
+    def backlog(self) -> int:
+        """Units queued or being committed: how far the writer is behind (no lock: a read)."""
+        return len(self._units) + self._in_commit
 
     def insert(self, table: Table, rows: list[dict]) -> None:
         """Insert ``rows`` in the next group transaction; return once they are committed.
@@ -160,9 +186,18 @@ class GroupWriter:
                 seen: dict[int, datetime]) -> None:
         # The database work runs off the event loop when gevent is in charge: the commit's fsync
         # then no longer stops every charger's socket while it waits for the disk.
-        _off_loop(self._commit_batch, units, rows, seen)
+        self._in_commit = len(units)
+        try:
+            _off_loop(self._commit_batch, units, rows, seen)
+        finally:
+            self._in_commit = 0
         for unit in units:
             unit.done.set()
+            if unit.then is not None and unit.error is None:
+                try:
+                    unit.then()
+                except Exception:  # noqa: BLE001 - a callback must not stop the writer
+                    log.exception("group writer: callback after commit failed")
 
     def _commit_batch(self, units: list[_Unit], rows: dict[Table, list[dict]],
                       seen: dict[int, datetime]) -> None:

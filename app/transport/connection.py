@@ -10,6 +10,7 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -60,7 +61,8 @@ class _Waiter:
 
 class ChargerConnection:
     def __init__(self, ws: WebSocket, ctx: ChargerContext, session: OcppSession, handlers: dict,
-                 *, log_messages: bool, ping_interval: float, max_missed_pongs: int) -> None:
+                 *, log_messages: bool, ping_interval: float, max_missed_pongs: int,
+                 on_first_answer: Callable[[], None] | None = None) -> None:
         self.ws = ws
         self.ctx = ctx
         self.session = session
@@ -77,6 +79,8 @@ class ChargerConnection:
         self._missed_pongs = 0
         self.last_activity = time.monotonic()
         self.session.accepted = ctx.registration == "accepted"
+        # Admission control's ticket: the charger stops counting as pending once answered.
+        self._on_first_answer = on_first_answer
 
     # Sending --------------------------------------------------------------------------------
 
@@ -236,6 +240,9 @@ class ChargerConnection:
             self._send(reply, message_type, call.unique_id, call.action)
         except OSError:
             self._closed = True
+        if self._on_first_answer is not None:
+            callback, self._on_first_answer = self._on_first_answer, None
+            callback()
 
     def registration_changed(self, status: str) -> None:
         """An operator set the charger's registration status; a rejected charger is let go."""

@@ -12,17 +12,36 @@ without a subprotocol and closed at once (1002). The version belongs to the conn
 charger's next connection negotiates afresh. An unknown charger is enrolled only after all of
 that, once it is really connected: refused and malformed handshakes leave no trace in the
 charger list.
+
+Before the database is asked anything, admission control (``admission.py``) may turn a
+well-formed handshake away with 503 and ``Retry-After`` while the group writer is far behind or
+too many admitted chargers still wait for their first answer; an admitted one counts as
+pending until its first message is answered. Nothing on the handshake waits for a commit that
+the charger's replies do not need: the connected mark is queued in the writer (committed with,
+or before, the first unit a reply waits for, the BootNotification's say), and only an unknown
+charger's enrolment, whose id the connection needs, is waited for.
+
+flask-sock's route serves the endpoint, but a plain connection under gunicorn (no
+``Sec-WebSocket-Extensions`` offered) is answered ``101`` here, from the headers gunicorn
+already parsed: simple-websocket would rebuild the request and parse it again with h11 and
+wsproto, a third of the server's CPU in a reconnect storm (docs/performance.md). A charger
+offering an extension (permessage-deflate) still goes through simple-websocket and wsproto,
+which negotiate it.
 """
 from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import logging
 from datetime import UTC, datetime
+from functools import partial
 from urllib.parse import unquote
 
 from flask import Blueprint, Flask, Response, abort, current_app, g, has_request_context, request
+from flask.sessions import SessionInterface
 from sqlalchemy import bindparam, select
+from sqlalchemy.engine import Engine
 
 from .. import gcpolicy, runtime
 from ..extensions import db, sock
@@ -31,6 +50,7 @@ from ..ocpp import versions
 from ..ocpp.context import ChargerContext
 from ..ocpp.session import OcppSession
 from ..services import chargers, stations
+from .admission import Refused
 from .connection import ChargerConnection
 from .driver import WebSocket
 from .framing import PlainFrames, WsprotoFrames, release
@@ -44,6 +64,7 @@ _LOOKUP = select(_chargers.c.id, _chargers.c.enabled, _chargers.c.lenient,
                  _chargers.c.registration_status, _chargers.c.ocpp_version_pin,
                  _chargers.c.session_owner).where(
     _chargers.c.identity == bindparam("identity"))
+_LOOKUP_SQL: dict[str, tuple[str, bool]] = {}  # dialect name -> (SQL, positional parameters)
 
 
 def init_app(app: Flask) -> None:
@@ -58,7 +79,12 @@ def init_app(app: Flask) -> None:
     })
     bp = Blueprint("ocpp", __name__)
     sock.route(f"{prefix}/<path:rest>", bp=bp)(ocpp_socket)
+    bp.record_once(_take_plain_connections)
+    # A charger has no cookie session: opening one (a signing serializer per request) was 4 %
+    # of a reconnect storm's CPU.
+    app.session_interface = _NoSessionUnder(prefix, app.session_interface)
     bp.before_app_request(_check_handshake)
+    bp.teardown_app_request(_release_ticket)
     app.register_blueprint(bp)
 
 
@@ -82,6 +108,25 @@ class _Negotiated:
 
     def __len__(self) -> int:
         return len(self._names)
+
+
+class _NoSessionUnder(SessionInterface):
+    """The app's session interface, except a null session for the OCPP endpoint's requests."""
+
+    def __init__(self, prefix: str, inner: SessionInterface) -> None:
+        self._prefix = prefix + "/"
+        self._inner = inner
+
+    def open_session(self, app, request):
+        if (request.path + "/").startswith(self._prefix):
+            return self.make_null_session(app)  # Flask saves no null session
+        return self._inner.open_session(app, request)
+
+    def save_session(self, app, session, response) -> None:
+        self._inner.save_session(app, session, response)
+
+    def __getattr__(self, name: str):
+        return getattr(self._inner, name)
 
 
 class _NoReaderThread:
@@ -128,6 +173,10 @@ def _handshake_error() -> Response | None:
     """Why this request is no RFC 6455 upgrade (section 4.2.1), as the response to send."""
     if request.headers.get("Upgrade", "").lower() != "websocket":
         return _plain(400, "OCPP endpoint: websocket upgrade expected")
+    connection = {token.strip().lower()
+                  for token in request.headers.get("Connection", "").split(",")}
+    if "upgrade" not in connection:
+        return _plain(400, "OCPP endpoint: Connection: Upgrade expected")
     version = request.headers.get("Sec-WebSocket-Version", "").strip()
     if version != WEBSOCKET_VERSION:
         # 4.4: name the versions we speak.
@@ -157,10 +206,13 @@ def _check_handshake():
     identity = _identity_from_request(prefix)
     if identity is None:
         abort(404)
-    # SQLAlchemy Core with a statement built once: the ORM session cost a third of a
-    # handshake when a fleet reconnects at once (docs/performance.md).
-    with db.engine.connect() as conn:
-        row = conn.execute(_LOOKUP, {"identity": identity}).first()
+    decision = runtime.admission(current_app).admit()
+    if isinstance(decision, Refused):
+        # Before the lookup: a refusal costs no database work.
+        return _plain(503, "CSMS busy: retry later",
+                      {"Retry-After": str(decision.retry_after)})
+    g.ocpp_ticket = decision
+    row = _lookup(db.engine, identity)
     if row is None:
         policy = current_app.config["OCPP_UNKNOWN_CHARGERS"]
         if policy == "reject":
@@ -180,6 +232,43 @@ def _check_handshake():
     return None
 
 
+def _lookup(engine: Engine, identity: str) -> tuple | None:
+    """The charger's row for the handshake, on the driver itself.
+
+    The statement is compiled once per dialect: SQLAlchemy's execution context (parameters,
+    result processing) was 15 % of the server's CPU in a reconnect storm, the ORM session
+    before it a third (docs/performance.md). The pool's checkout and its rollback on return
+    are kept.
+    """
+    compiled = _LOOKUP_SQL.get(engine.dialect.name)
+    if compiled is None:
+        built = _LOOKUP.compile(dialect=engine.dialect)
+        compiled = _LOOKUP_SQL[engine.dialect.name] = (built.string, built.positional)
+    sql, positional = compiled
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(sql, (identity,) if positional else {"identity": identity})
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    finally:
+        raw.close()
+    if row is None:
+        return None
+    charger_id, enabled, lenient, registration, pin, owner = row
+    return charger_id, bool(enabled), bool(lenient), registration, pin, owner
+
+
+def _release_ticket(exc: BaseException | None = None) -> None:
+    """A handshake that never reached its first answer (refused after admission, failed
+    upgrade, closed early) stops counting as pending."""
+    ticket = g.pop("ocpp_ticket", None)
+    if ticket is not None:
+        ticket.release()
+
+
 def _negotiate(pin: str | None) -> versions.Negotiated | None:
     """This connection's version: None when the charger offered none we speak (or none of its
     pin). A charger that offers no subprotocol at all speaks ``OCPP_NO_SUBPROTOCOL_VERSION``."""
@@ -197,18 +286,61 @@ def _negotiate(pin: str | None) -> versions.Negotiated | None:
 def ocpp_socket(ws, rest: str) -> None:
     """flask-sock's route: serve the connection, then free what a closed one must not keep."""
     try:
-        _serve(ws)
+        _serve(_driver_for(ws))
     finally:
         # wsproto's frame parser is a reference cycle holding permessage-deflate's zlib
         # streams; freed now, not at a full collection (docs/performance.md, "Connection churn").
         release(ws.ws)
 
 
-def _serve(ws) -> None:
+_ACCEPT_GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 section 1.3
+
+
+def _take_plain_connections(state) -> None:
+    """Put ``_plain_or`` in front of flask-sock's view once the blueprint is registered."""
+    endpoint = "ocpp.ocpp_socket"
+    state.app.view_functions[endpoint] = _plain_or(state.app.view_functions[endpoint])
+
+
+def _plain_or(flask_sock_view):
+    def view(rest: str):
+        sock = request.environ.get("gunicorn.socket")
+        if sock is None or request.headers.get("Sec-WebSocket-Extensions"):
+            return flask_sock_view(rest=rest)
+        return _serve_plain(sock)
+
+    view.__name__ = flask_sock_view.__name__
+    return view
+
+
+class _Handled(Response):
+    """What the route returns once it has served the socket: gunicorn closes the connection
+    (flask-sock's answer in gunicorn mode)."""
+
+    def __call__(self, environ, start_response):
+        raise StopIteration()
+
+
+def _serve_plain(sock) -> Response:
+    """Answer the upgrade ourselves (RFC 6455 section 4.2.2) and serve the connection."""
+    key = request.headers["Sec-WebSocket-Key"].strip().encode()  # checked: 16 bytes, base64
+    accept = base64.b64encode(hashlib.sha1(key + _ACCEPT_GUID).digest())
+    negotiated = g.get("ocpp_negotiated")
+    lines = [b"HTTP/1.1 101 Switching Protocols", b"Upgrade: websocket", b"Connection: Upgrade",
+             b"Sec-WebSocket-Accept: " + accept]
+    if negotiated is not None and negotiated.subprotocol:
+        lines.append(b"Sec-WebSocket-Protocol: " + negotiated.subprotocol.encode())
+    sock.sendall(b"\r\n".join(lines) + b"\r\n\r\n")
+    config = current_app.config
+    _serve(WebSocket(sock, PlainFrames(config["OCPP_MAX_FRAME_BYTES"]),
+                     write_timeout=config["OCPP_WRITE_TIMEOUT"]))
+    return _Handled()
+
+
+def _serve(websocket: WebSocket) -> None:
     charger_id, identity, lenient, registration, previous_owner = g.ocpp_charger
     negotiated = g.get("ocpp_negotiated")
     version = negotiated.version if negotiated is not None else None
-    websocket = _driver_for(ws)
     if version is None:
         log.info("%s offered no OCPP version we speak (%r): closing", identity,
                  request.headers.get("Sec-WebSocket-Protocol"))
@@ -229,10 +361,12 @@ def _serve(ws) -> None:
                          unknown_tag_policy=config["OCPP_UNKNOWN_ID_TAGS"],
                          registration=registration, events=events)
     session = OcppSession(version, lenient=lenient, handled_actions=frozenset(handlers))
+    ticket = g.get("ocpp_ticket")
     connection = ChargerConnection(
         websocket, ctx, session, handlers, log_messages=config["MESSAGE_LOG_ENABLED"],
         ping_interval=config["OCPP_PING_INTERVAL"],
         max_missed_pongs=config["OCPP_MAX_MISSED_PONGS"],
+        on_first_answer=ticket.release if ticket is not None else None,
     )
     registry = runtime.registry(current_app)
     router = runtime.router(current_app)
@@ -243,9 +377,13 @@ def _serve(ws) -> None:
     if previous is not None:
         log.info("%s reconnected: closing its previous connection", identity)
         previous.close("replaced by a new connection")
-    writer.run(stations.record_connected, charger_id, connection.owner, version.name, _now())
+    # Queued, not waited for: a reply that waits for a commit waits for this one too (the
+    # writer keeps the order), and the handshake needs no commit of its own. The event
+    # goes out once the mark is committed, as every live event does.
+    writer.submit(stations.record_connected, charger_id, connection.owner, version.name,
+                  _now(), then=partial(events.publish, "connected", identity,
+                                       ocpp_version=version.name))
     router.took_over(identity, previous_owner)
-    events.publish("connected", identity, ocpp_version=version.name)
     log.info("%s connected (OCPP %s)", identity, version.name)
     try:
         connection.serve()

@@ -23,6 +23,14 @@ def _schema_errors(document: dict, schema: dict, instance) -> list[str]:
     return [e.message for e in Draft202012Validator(root).iter_errors(instance)]
 
 
+# Paths whose answers need more than this module's server has: checked by the test named.
+CHECKED_ELSEWHERE = {
+    "/alerts": "tests/test_offline_alerts.py (a charger that went silent)",
+    "/jobs/{job_id}": "tests/test_scheduled_workers.py (Redis and a worker)",
+    "/rfid/scans": "tests/test_rfid.py (a reader service and scans)",
+}
+
+
 def _json_get_paths(document: dict) -> dict[str, dict]:
     """Documented GET paths whose 200 answer is JSON, with that answer's schema."""
     found = {}
@@ -93,7 +101,8 @@ def filled(api, server, charger, identity) -> dict[str, str]:
 
 
 def test_every_json_get_matches_its_strict_schema(document, api, server, filled):
-    paths = _json_get_paths(document)
+    paths = {path: schema for path, schema in _json_get_paths(document).items()
+             if path not in CHECKED_ELSEWHERE}
     assert "/chargers/{identity}" in paths
     unfilled = {name for path in paths for name in re.findall(r"{(\w+)}", path)} - set(filled)
     assert unfilled == set(), f"add a value for these path parameters: {unfilled}"

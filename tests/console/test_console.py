@@ -428,3 +428,23 @@ def test_admin_manages_users_and_a_disabled_user_is_logged_out(new_page, browser
     expect(page.get_by_text("temp-operator is now a disabled viewer.")).to_be_visible()
     other.goto("/console/")
     expect(other.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_node_page_fits_a_phone_and_admins_switch_features(new_page, screenshot):
+    page = new_page("admin", width=390)
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: problems.append(str(e)))
+    page.goto("/console/")
+    page.get_by_role("link", name="Node").click()
+    expect(page.get_by_role("heading", name="This node")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    screenshot(page, "node-phone")
+    row = page.locator('tr[data-feature="nginx"]')
+    before = row.locator(".enabled").inner_text()
+    row.get_by_role("button", name="Switch").click()
+    expect(page.get_by_text("Feature nginx:")).to_be_visible()
+    assert page.locator('tr[data-feature="nginx"] .enabled').inner_text() != before
+    page.locator('tr[data-feature="nginx"]').get_by_role("button", name="Back to default").click()
+    expect(page.locator('tr[data-feature="nginx"] .enabled')).to_contain_text("(default)")
+    assert problems == []

@@ -164,6 +164,31 @@ def test_nginx_site_proxies_websockets_and_passes_client_certificates(tmp_path, 
     assert result.returncode == 0, result.stderr
 
 
+def test_nginx_spreads_chargers_over_several_hosts_without_sticky_sessions(tmp_path):
+    out = render(tmp_path, "nginx", ["constellation.conf"],
+                 nginx_upstream_servers=["10.0.0.11:8888", "10.0.0.12:8888"])
+    site = (out / "constellation.conf").read_text()
+    upstream = site[site.index("upstream constellation_app"):]
+    upstream = upstream[:upstream.index("}")]
+    assert "server 10.0.0.11:8888 max_fails=3 fail_timeout=10s;" in upstream
+    assert "server 10.0.0.12:8888 max_fails=3 fail_timeout=10s;" in upstream
+    assert "ip_hash" not in upstream and "sticky" not in upstream
+    needs("nginx")
+    result = validate("nginx", out / "constellation.conf")
+    assert result.returncode == 0, result.stderr
+
+
+def test_terminal_nodes_run_one_web_worker_and_redis_nodes_one_per_core(tmp_path):
+    single = (render(tmp_path / "t", "constellation", ["constellation.env"],
+                     constellation_secret_key="s" * 32) / "constellation.env").read_text()
+    assert "WEB_WORKERS='1'" in single and "REDIS_URL" not in single
+    many = (render(tmp_path / "c", "constellation", ["constellation.env"],
+                   constellation_secret_key="s" * 32,
+                   constellation_redis_url="redis://127.0.0.1:6379/0",
+                   ansible_facts={"processor_vcpus": 4}) / "constellation.env").read_text()
+    assert "WEB_WORKERS='4'" in many
+
+
 def test_redis_configuration_is_accepted_by_redis_server(tmp_path):
     out = render(tmp_path, "redis", ["redis.conf"], redis_port=16399)
     conf = (out / "redis.conf").read_text()
@@ -179,14 +204,17 @@ def test_environment_file_and_upgrade_configuration(tmp_path):
     variables = {"constellation_secret_key": "s" * 32, "constellation_repo_url": "file:///srv/c.git",
                  "constellation_redis_url": "redis://127.0.0.1:6379/0",
                  "constellation_features": ["desktop_notifications"],
+                 "constellation_node_role": "control", "constellation_channel": "latest",
                  "constellation_extra_env": {"OCPP_PING_INTERVAL": "30"},
                  "upgrade_channel_name": "latest"}
     out = render(tmp_path, "constellation", ["constellation.env", "upgrade.ini"], **variables)
     env = (out / "constellation.env").read_text()
     assert "REDIS_URL='redis://127.0.0.1:6379/0'" in env
     assert "CONSTELLATION_FEATURES='desktop_notifications'" in env
+    assert "NODE_ROLE='control'" in env and "UPGRADE_CHANNEL='latest'" in env
     assert "OCPP_PING_INTERVAL='30'" in env
     assert "DATABASE_URL" not in env  # SQLite under the instance directory
+    assert "WEB_WORKERS='1'" in env  # no facts gathered here: one core
     assert validate("env", out / "constellation.env").returncode == 0
     bad = tmp_path / "bad.env"
     bad.write_text(env + "BROKEN=value with spaces\n")
@@ -199,3 +227,20 @@ def test_environment_file_and_upgrade_configuration(tmp_path):
     assert upgrade["channel"] == "latest"
     assert upgrade["migrate_command"].startswith("/usr/sbin/runuser -u constellation -- ")
     assert upgrade["health_url"] == "http://127.0.0.1:8888/healthz"
+
+
+def test_the_app_gets_each_roles_name_and_features_by_its_own_names():
+    """The inventory's glue hands the constellation role the app's role and feature names:
+    the role's defaults in app/services/node_features.py (the access point by its mode)."""
+    from app.services.node_features import ROLE_DEFAULTS
+
+    hosts = {"lab-terminal-1": "terminal", "kiosk-control-1": "control",
+             "depot-satellite-1": "satellite", "cloud-watchtower-1": "watchtower"}
+    for host, role in hosts.items():
+        found = {}
+        for var in ("constellation_node_role", "constellation_features"):
+            proc = run(str(BIN / "ansible"), host, "-i", "inventory", "--vault-password-file",
+                       str(VAULT_PASSWORD), "-m", "debug", "-a", f"var={var}")
+            found.update(json.loads(proc.stdout.split("=>", 1)[1]))
+        assert found["constellation_node_role"] == role
+        assert set(found["constellation_features"]) == set(ROLE_DEFAULTS[role]), host

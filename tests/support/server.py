@@ -45,6 +45,8 @@ class LiveServer:
             "PUBLIC_BASE_URL": self.url,
             # Tests wait for last-seen times: write them promptly.
             "LAST_SEEN_FLUSH_SECONDS": "0.2",
+            # Tests send meter values with fixed past timestamps: keep them raw.
+            "METER_VALUE_RAW_DAYS": "0",
             **(env or {}),
         }
         if on_postgresql() and "DATABASE_URL" not in (env or {}):

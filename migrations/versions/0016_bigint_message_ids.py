@@ -5,13 +5,13 @@ log's ids pass 2**31 within a week, retention or not, and every insert then fail
 INTEGER PRIMARY KEY is 64 bits already, so there this does nothing. The ALTER rewrites each
 table under a lock: on a large database, run it in a maintenance window.
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0016
+Revises: 0015
 """
 from alembic import op
 
-revision = "0014"
-down_revision = "0013"
+revision = "0016"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
