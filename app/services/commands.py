@@ -39,10 +39,16 @@ def actions(version: str | None = None) -> list[str]:
 
 
 def charger_by_identity(identity: str) -> Charger:
+    """The charger, with the version of its open connection when it is connected here: the
+    connection's mark is written by the group writer a moment after the handshake, and a
+    command sent meanwhile must be worded in the version the socket speaks."""
     charger = db.session.execute(
         select(Charger).where(Charger.identity == identity)).scalar_one_or_none()
     if charger is None:
         raise CommandRefused(404, f"no charger {identity!r}")
+    connection = runtime.registry(current_app).get(identity)
+    if connection is not None and charger.ocpp_version != connection.session.version.name:
+        charger.ocpp_version = connection.session.version.name
     return charger
 
 
