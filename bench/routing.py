@@ -19,7 +19,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,14 +29,12 @@ from pathlib import Path
 
 import requests
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from compare import free_port  # noqa: E402
+from fleet import percentile, server_cpu_s  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 VENV_BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_healthy(url: str, proc: subprocess.Popen, limit: float = 30) -> None:
@@ -52,11 +49,6 @@ def wait_healthy(url: str, proc: subprocess.Popen, limit: float = 30) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit(f"server did not become healthy: {url}")
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def responders(url: str, count: int, ready: threading.Event, stop: threading.Event) -> None:
@@ -84,24 +76,6 @@ def responders(url: str, count: int, ready: threading.Event, stop: threading.Eve
         await asyncio.gather(*tasks)
 
     asyncio.run(main())
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU of a process and its children so far (from /proc)."""
-    total = 0.0
-    tick = os.sysconf("SC_CLK_TCK")
-    pids = [pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        pass
-    for p in pids:
-        try:
-            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / tick
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
 
 
 def main() -> int:
@@ -165,7 +139,7 @@ def main() -> int:
         for s in sessions.values():
             s.headers["Authorization"] = f"Bearer {token}"
         latencies: dict[str, list[float]] = {"a": [], "b": []}
-        cpu0 = {name: cpu_seconds(proc.pid) for name, (_, proc) in hosts.items()}
+        cpu0 = {name: server_cpu_s(proc.pid) for name, (_, proc) in hosts.items()}
         t0 = time.monotonic()
         for i in range(args.commands):
             via = "a" if i % 2 == 0 else "b"
@@ -180,20 +154,20 @@ def main() -> int:
             if (i + 1) % 100 == 0:
                 print(f"  {i + 1}/{args.commands} commands", flush=True)
         window = time.monotonic() - t0
-        cpu = {name: (cpu_seconds(proc.pid) - cpu0[name]) / window * 100
+        cpu = {name: (server_cpu_s(proc.pid) - cpu0[name]) / window * 100
                for name, (_, proc) in hosts.items()}
         out, _ = fleet.communicate(timeout=duration + 120)
         load = json.loads(out) if out.strip() else {}
         print()
         print(f"{'command through':<28}{'n':>6}{'p50 ms':>10}{'p90 ms':>10}{'p99 ms':>10}")
         for via, label in (("a", "host A (local)"), ("b", "host B (routed via Redis)")):
-            v = latencies[via]
+            v = sorted(latencies[via])
             print(f"{label:<28}{len(v):>6}{statistics.median(v):>10.2f}"
-                  f"{percentile(v, 0.9):>10.2f}{percentile(v, 0.99):>10.2f}")
-        a, b = latencies["a"], latencies["b"]
+                  f"{percentile(v, 90):>10.2f}{percentile(v, 99):>10.2f}")
+        a, b = sorted(latencies["a"]), sorted(latencies["b"])
         print(f"{'added by routing':<28}{'':>6}{statistics.median(b) - statistics.median(a):>10.2f}"
-              f"{percentile(b, 0.9) - percentile(a, 0.9):>10.2f}"
-              f"{percentile(b, 0.99) - percentile(a, 0.99):>10.2f}")
+              f"{percentile(b, 90) - percentile(a, 90):>10.2f}"
+              f"{percentile(b, 99) - percentile(a, 99):>10.2f}")
         print(f"server CPU % of a core during the commands: A {cpu['a']:.0f}, B {cpu['b']:.0f}")
         if load:
             print(f"load on A: {load.get('connected')}/{args.fleet} connected, "
