@@ -4,12 +4,11 @@ charger talks again."""
 from __future__ import annotations
 
 import re
-import time
 
-import pytest
 import requests
 from ocpp.v16 import call
 
+from tests.api.helpers import wait_for
 from tests.api.test_openapi_responses import _json_get_paths, _schema_errors
 from tests.conftest import Api
 from tests.support.charger import SimCharger
@@ -17,14 +16,8 @@ from tests.support.charger import SimCharger
 PASSWORD = "correct-horse-9"
 
 
-def _wait_for(check, what: str, timeout: float = 40):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.2)
-    pytest.fail(f"{what} within {timeout:g} s")
+def _wait(check, what: str, timeout: float = 40):
+    return wait_for(check, what, timeout, 0.2)
 
 
 def _console(srv, name: str) -> requests.Session:
@@ -49,7 +42,7 @@ def test_a_silent_charger_raises_an_alert_that_clears_when_it_talks(live_server_
     with SimCharger(srv.ws_url, "SILENT-1") as cp:
         cp.boot()
         # It sends nothing more: a heartbeat is due every second.
-        raised = _wait_for(lambda: api.get("/alerts", params={"charger": "SILENT-1",
+        raised = _wait(lambda: api.get("/alerts", params={"charger": "SILENT-1",
                                                               "active": "true"}).json()["items"],
                            "no offline alert")
         [alert] = raised
@@ -69,7 +62,7 @@ def test_a_silent_charger_raises_an_alert_that_clears_when_it_talks(live_server_
                                                           "active": "false"}).json()["items"]
                     if a["id"] == alert["id"]]
 
-        cleared = _wait_for(talks_and_is_cleared, "the alert did not clear")
+        cleared = _wait(talks_and_is_cleared, "the alert did not clear")
         assert cleared[0]["cleared_at"] is not None and not cleared[0]["active"]
     assert api.get("/alerts", params={"active": "maybe"}).status_code == 400
     assert api.get("/alerts", params={"charger": "nobody"}).status_code == 404

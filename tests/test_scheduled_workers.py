@@ -6,13 +6,12 @@ over when it stops."""
 from __future__ import annotations
 
 import subprocess
-import time
 from datetime import UTC, datetime, timedelta
 
-import pytest
 import sqlalchemy as sa
 from redis import Redis
 
+from tests.api.helpers import wait_for
 from tests.api.test_openapi_responses import _json_get_paths, _schema_errors
 from tests.conftest import Api
 from tests.support.database import database_url
@@ -22,16 +21,6 @@ from tests.test_offline_alerts import _console
 EVERY_SECOND = ",".join(f"{name}=1" for name in (
     "offline_detection", "reservation_expiry", "stale_commands", "message_log_retention",
     "meter_value_retention", "daily_energy"))
-
-
-def _wait_for(check, what: str, timeout: float = 60):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.25)
-    pytest.fail(f"{what} within {timeout:g} s")
 
 
 def _seed(srv: LiveServer) -> None:
@@ -105,34 +94,34 @@ def test_workers_run_every_scheduled_job_and_admins_see_the_jobs(redis_url, tmp_
         assert api.get("/reservations/41").json()["status"] == "Accepted"
 
         workers += [_worker(srv), _worker(srv)]
-        [alert] = _wait_for(lambda: api.get("/alerts", params={"active": "true"}).json()["items"],
+        [alert] = wait_for(lambda: api.get("/alerts", params={"active": "true"}).json()["items"],
                             "no offline alert from the workers")
         assert alert["charger"] == "W-SILENT" and alert["kind"] == "offline"
-        _wait_for(lambda: api.get("/reservations/41").json()["status"] == "expired",
+        wait_for(lambda: api.get("/reservations/41").json()["status"] == "expired",
                   "the reservation did not expire")
-        command = _wait_for(lambda: (c := api.get("/commands/51").json())["status"] != "pending"
+        command = wait_for(lambda: (c := api.get("/commands/51").json())["status"] != "pending"
                             and c, "the stale command was not closed")
         assert (command["status"], command["error"]["code"]) == ("error", "Expired")
-        _wait_for(lambda: query(srv, "SELECT count(*) FROM message_log") == [(0,)],
+        wait_for(lambda: query(srv, "SELECT count(*) FROM message_log") == [(0,)],
                   "the message log was not pruned")
-        _wait_for(lambda: query(srv, "SELECT count(*) FROM meter_values") == [(0,)],
+        wait_for(lambda: query(srv, "SELECT count(*) FROM meter_values") == [(0,)],
                   "raw meter values were not folded")
         assert query(srv, "SELECT min, max, avg, last, count FROM meter_value_aggregates") == [
             (10.0, 30.0, 20.0, 30.0, 2)]
         yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
-        summary = _wait_for(lambda: query(
+        summary = wait_for(lambda: query(
             srv, "SELECT charger_id, energy_wh, sessions FROM daily_energy WHERE day = ? "
                  "ORDER BY charger_id", yesterday), "no daily energy summary")
         assert sorted(summary, key=lambda r: r[0] or 0) == [(None, 4200.0, 1), (1, 4200.0, 1)]
 
         # Of the two workers' cron schedulers one holds the lock and enqueues.
-        [holder] = _wait_for(lambda: CronScheduler.all(redis), "no cron scheduler registered")
+        [holder] = wait_for(lambda: CronScheduler.all(redis), "no cron scheduler registered")
         assert len(CronScheduler.all(redis)) == 1
 
         # The job behind a scheduled run: finished, with its result, as the API says.
         document = api.get("/openapi.json").json()
         schema = _json_get_paths(document)["/jobs/{job_id}"]
-        job_id = _wait_for(lambda: next(
+        job_id = wait_for(lambda: next(
             (i for i in get_cron_job_ids("constellation.offline_detection", redis)
              if api.get(f"/jobs/{i}").json()["status"] == "finished"), None),
             "no finished offline_detection job")
@@ -143,7 +132,7 @@ def test_workers_run_every_scheduled_job_and_admins_see_the_jobs(redis_url, tmp_
         # A job that raises: failed, with its traceback.
         failing = Queue("constellation", connection=redis).enqueue(
             "app.jobs.summarise_daily_energy", "not-a-day")
-        failed = _wait_for(lambda: (j := api.get(f"/jobs/{failing.id}").json())["status"]
+        failed = wait_for(lambda: (j := api.get(f"/jobs/{failing.id}").json())["status"]
                            == "failed" and j, "the failing job did not fail")
         assert "Traceback" in failed["error"] and "ValueError" in failed["error"]
         assert _schema_errors(document, schema, failed) == []
@@ -157,7 +146,7 @@ def test_workers_run_every_scheduled_job_and_admins_see_the_jobs(redis_url, tmp_
         # The holder's worker stops: the other worker's scheduler takes over.
         stopping = next(w for w in workers if w.pid == _ppid(holder.pid))
         _stop(stopping)
-        _wait_for(lambda: [s for s in CronScheduler.all(redis) if s.name != holder.name],
+        wait_for(lambda: [s for s in CronScheduler.all(redis) if s.name != holder.name],
                   "the other worker did not take over the schedule")
         assert len(CronScheduler.all(redis)) == 1
     finally:

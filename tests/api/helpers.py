@@ -15,3 +15,18 @@ def poll(fetch: Callable[[], Any], until: Callable[[Any], bool], timeout: float 
         time.sleep(interval)
         result = fetch()
     return result
+
+
+def wait_for(check: Callable[[], Any], what: str, timeout: float = 60.0,
+             interval: float = 0.25) -> Any:
+    """Call ``check`` until it returns something true and return that; fail naming ``what``
+    when ``timeout`` passes first."""
+    import pytest
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"{what} within {timeout:g} s")
