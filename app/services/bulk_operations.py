@@ -109,12 +109,12 @@ def start(bulk: BulkOperation) -> BulkOperation:
     """Run it on a worker (with Redis) or in a thread of this process (embedded default)."""
     app = current_app._get_current_object()
     if app.config.get("REDIS_URL"):
-        from redis import Redis
         from rq import Queue
 
+        from .. import redis_client
         from ..jobs import QUEUE_NAME
 
-        queue = Queue(QUEUE_NAME, connection=Redis.from_url(app.config["REDIS_URL"]))
+        queue = Queue(QUEUE_NAME, connection=redis_client.client(app.config["REDIS_URL"]))
         job = queue.enqueue("app.jobs.run_bulk_operation", bulk.id,
                             job_timeout=24 * 3600, result_ttl=7 * 24 * 3600)
         bulk.job_id = job.id

@@ -60,12 +60,12 @@ class RedisRouter(LocalRouter):
 
     def __init__(self, app: Flask, registry: Registry, url: str) -> None:
         super().__init__(app, registry)
-        from redis import Redis
+        from .. import redis_client
 
         self._url = url
-        # Short timeouts: a Redis that went away must not hold a request or the OCPP path.
-        self._redis = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
-                                     health_check_interval=30)
+        # Short timeouts: a Redis that went away must not hold a request or the OCPP path
+        # (every blocking wait here polls for at most INBOX_POLL, under the client's timeout).
+        self._redis = redis_client.client(url)
         self._started_in: int | None = None
         self._absent: dict[str, int] = {}
 
